@@ -1,0 +1,1 @@
+"""The ``streamwise`` command line (Typer + Rich): thin adapters over the core."""

@@ -1,0 +1,53 @@
+"""The ``streamwise`` command."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from streamwise import __version__
+from streamwise.cli import data, demo, workspace
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="streamwise",
+    help=(
+        "Streamwise runs marketing as one loop: research and customer value upstream, "
+        "campaigns downstream, measurement back into the plan.\n\n"
+        "Start with **streamwise demo** to see the whole loop on a sample business, or "
+        "**streamwise init DIR** for your own data."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"streamwise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        Optional[bool],  # noqa: UP045 - Typer needs Optional here
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = None,
+) -> None:
+    """Streamwise command line."""
+
+
+app.command("init")(workspace.init)
+app.command("import")(data.import_)
+app.command("quarantine")(data.quarantine)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    """Entry point of the ``streamwise`` script."""
+    app()

@@ -1,0 +1,538 @@
+"""Import files into the analytics database, checking every row against its contract.
+
+One import of one source runs in one DuckDB transaction, streaming the file three times:
+
+1. find keys that occur more than once in the file (only the later occurrences are refused);
+2. write every problem of every invalid row to the quarantine (file, row, column, reason, value
+   and the whole record as JSON);
+3. merge the valid rows into the kind's table on its key: new keys are inserted, changed rows
+   replace the stored ones, identical rows are left alone — so importing the same file twice
+   changes nothing.
+
+A crash part-way leaves the database as it was before the import. Rows are never loaded into
+Python; DuckDB spills to disk beyond its memory limit, so memory stays bounded for any file size.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from streamwise.data.contracts import TYPE_WORDS, Column, Contract, get_contract
+from streamwise.data.sources import (
+    REJECTS_SCAN,
+    REJECTS_TABLE,
+    Format,
+    Source,
+    arrow_source,
+    file_source,
+    sql_literal,
+)
+from streamwise.data.tables import IMPORTS, QUARANTINE
+from streamwise.errors import DataError
+
+__all__ = ["Check", "ImportResult", "checks", "import_data", "import_file", "import_files"]
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+DUPS = "_sw_dups"
+BAD = "_sw_bad"
+ADJUST = "_sw_row_adjust"
+REJECTS = "_sw_rejects"
+INCOMING = "_sw_incoming"
+DIFF = "_sw_diff"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import did.
+
+    ``landed`` rows are in the table after the import (inserted + updated + unchanged);
+    ``quarantined`` counts rows set aside, ``reasons`` counts problems by ``column: reason``.
+    """
+
+    kind: str
+    source: str
+    import_id: int
+    rows_read: int
+    inserted: int
+    updated: int
+    unchanged: int
+    quarantined: int
+    reasons: dict[str, int] = field(default_factory=dict)
+    ignored_columns: tuple[str, ...] = ()
+    missing_columns: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def landed(self) -> int:
+        """Valid rows now in the table."""
+        return self.inserted + self.updated + self.unchanged
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dictionary, ``landed`` included."""
+        return {**asdict(self), "landed": self.landed}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One-row data frame."""
+        d = self.to_dict()
+        d["reasons"] = "; ".join(f"{k} ({v})" for k, v in self.reasons.items())
+        d["ignored_columns"] = ", ".join(self.ignored_columns)
+        d["missing_columns"] = ", ".join(self.missing_columns)
+        return pd.DataFrame([d])
+
+
+@dataclass(frozen=True)
+class Check:
+    """One way a row can be invalid: ``bad`` is SQL that is true for an invalid row."""
+
+    column: str | None
+    reason: str
+    bad: str
+    value: str
+
+
+def _exec(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[tuple]:
+    """Run one statement and fetch its result (DuckDB wants results consumed before the next).
+
+    Only the parameters the statement names are bound (DuckDB refuses extra ones).
+    """
+    used = set(_PARAM.findall(sql))
+    bound = {k: v for k, v in (params or {}).items() if k in used}
+    return con.execute(sql, bound).fetchall()
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def typed_sql(col: Column) -> str:
+    """SQL giving the typed value of a column from its text ``_r_<name>`` (NULL if invalid)."""
+    raw = _q(f"_r_{col.name}")
+    if col.type == "VARCHAR":
+        return raw
+    if col.type == "TIMESTAMP":
+        # An offset after the date (+02:00, -0130) is converted to UTC; the slower time-zone
+        # cast runs only for such values. "Z" and no offset mean UTC already.
+        return (
+            f"CASE WHEN strpos(substr({raw}, 11), '+') > 0 OR strpos(substr({raw}, 11), '-') > 0 "
+            f"THEN CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP) "
+            f"ELSE TRY_CAST({raw} AS TIMESTAMP) END"
+        )
+    if col.type == "JSON":
+        return f"CASE WHEN json_valid({raw}) THEN {raw}::JSON END"
+    if col.type == "BIGINT":  # "3" and "3.0" are whole numbers, "1.5" is not (no rounding)
+        return (
+            f"CASE WHEN contains({raw}, '.') THEN CASE WHEN TRY_CAST({raw} AS DOUBLE) % 1 = 0 "
+            f"THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS BIGINT) END "
+            f"ELSE TRY_CAST({raw} AS BIGINT) END"
+        )
+    return f"TRY_CAST({raw} AS {col.type})"
+
+
+def _fk(col: Column) -> tuple[str, str]:
+    kind, ref = col.references.split(".")  # type: ignore[union-attr]
+    return kind, ref
+
+
+def checks(contract: Contract) -> list[Check]:
+    """Every check of a contract, in the order problems are reported.
+
+    The SQL refers to ``_r_<name>`` (text) and ``<name>`` (typed) columns and to the
+    parameter ``$today``.
+    """
+    out: list[Check] = [Check(None, "not a JSON object", "NOT _json_ok", "NULL")]
+    for col in contract.columns:
+        name, raw = _q(col.name), _q(f"_r_{col.name}")
+        if col.required:
+            out.append(Check(col.name, "missing required value", f"{raw} IS NULL", raw))
+        if col.type != "VARCHAR":
+            out.append(
+                Check(
+                    col.name,
+                    f"not a valid {TYPE_WORDS[col.type]}",
+                    f"{raw} IS NOT NULL AND {name} IS NULL",
+                    raw,
+                )
+            )
+        if col.min is not None:
+            op = "<=" if col.exclusive_min else "<"
+            words = "must be greater than" if col.exclusive_min else "below the minimum of"
+            out.append(Check(col.name, f"{words} {col.min:g}", f"{name} {op} {col.min!r}", raw))
+        if col.max is not None:
+            out.append(
+                Check(col.name, f"above the maximum of {col.max:g}", f"{name} > {col.max!r}", raw)
+            )
+        if col.allowed:
+            values = ", ".join(sql_literal(v) for v in col.allowed)
+            out.append(
+                Check(
+                    col.name,
+                    "not one of: " + ", ".join(col.allowed),
+                    f"{name} NOT IN ({values})",
+                    raw,
+                )
+            )
+        if col.pattern:
+            out.append(
+                Check(
+                    col.name,
+                    f"not {col.pattern_hint}",
+                    f"NOT regexp_full_match({name}, {sql_literal(col.pattern)})",
+                    raw,
+                )
+            )
+        if col.not_future:
+            limit = "$today" if col.type == "DATE" else "($today + INTERVAL 1 DAY)"
+            op = ">" if col.type == "DATE" else ">="
+            out.append(Check(col.name, "in the future", f"{name} {op} {limit}", raw))
+        if col.references:
+            kind, ref = _fk(col)
+            out.append(
+                Check(
+                    col.name,
+                    f"not found in {kind}.{ref} (import {kind} first, or correct the value)",
+                    f"{name} IS NOT NULL AND {name} NOT IN "
+                    f"(SELECT {_q(ref)} FROM {_q(kind)} WHERE {_q(ref)} IS NOT NULL)",
+                    raw,
+                )
+            )
+    for rule in contract.rules:
+        out.append(
+            Check(
+                rule.columns[0], rule.description, f"NOT ({rule.sql})", _q(f"_r_{rule.columns[0]}")
+            )
+        )
+    return out
+
+
+def _typed_cte(contract: Contract, source: Source, with_dups: bool) -> str:
+    typed = ",\n  ".join(f"{typed_sql(c)} AS {_q(c.name)}" for c in contract.columns)
+    sql = f"WITH src AS ({source.sql}),\ntyped0 AS (SELECT src.*,\n  {typed}\nFROM src)"
+    if with_dups:
+        on = " AND ".join(f"t.{_q(k)} IS NOT DISTINCT FROM d.{_q(k)}" for k in contract.key)
+        sql += f",\ntyped AS (SELECT t.*, d._first FROM typed0 t LEFT JOIN {DUPS} d ON {on})"
+    else:
+        sql += ",\ntyped AS (SELECT *, NULL::BIGINT AS _first FROM typed0)"
+    return sql
+
+
+def _all_checks(contract: Contract, row_map: str) -> list[Check]:
+    first = row_map.format(r="_first")
+    dup = Check(
+        contract.key[0],
+        "duplicate key within the file",
+        "_first IS NOT NULL AND _row > _first",
+        f"'same key as row ' || ({first})::VARCHAR",
+    )
+    return [*checks(contract), dup]
+
+
+def _bad_any(cs: Sequence[Check]) -> str:
+    guarded = [cs[0].bad] + [f"(_json_ok AND ({c.bad}))" for c in cs[1:]]
+    return "coalesce(" + " OR ".join(guarded) + ", FALSE)"
+
+
+def _row_map(con: duckdb.DuckDBPyConnection, source: Source) -> str:
+    """SQL template (``{r}`` = a scan row number) giving the file row (CSV lines DuckDB could not parse
+    are missing from the scan, which shifts the numbers after them)."""
+    if source.fmt != "csv":
+        return "{r}"
+    # Keep what the first scan rejected; later scans of the same file add the same lines again.
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {REJECTS} AS SELECT line, "
+        "any_value(column_name) AS column_name, any_value(error_type::VARCHAR) AS error_type, "
+        "any_value(csv_line) AS csv_line, min(error_message) AS error_message "
+        f"FROM {REJECTS_TABLE} GROUP BY line",
+    )
+    n = _exec(con, f"SELECT count(*) FROM {REJECTS}")[0][0]
+    if not n:
+        return "{r}"
+    # Row k of the scan is file row k + #{i : r_i - i < k} for the sorted rejected rows r_i.
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {ADJUST} AS SELECT r - row_number() OVER (ORDER BY r) "
+        f"AS adj FROM (SELECT DISTINCT line - 1 AS r FROM {REJECTS})",
+    )
+    return f"({{r}} + (SELECT count(*) FROM {ADJUST} WHERE adj < {{r}}))"
+
+
+def _quarantine_rejects(
+    con: duckdb.DuckDBPyConnection, import_id: int, kind: str, source: Source
+) -> None:
+    if source.fmt != "csv":
+        return
+    _exec(
+        con,
+        f"INSERT INTO {QUARANTINE} SELECT $id, $kind, $source, line - 1, column_name, "
+        "'malformed CSV line: ' || lower(replace(error_type, '_', ' ')), left(csv_line, 200), "
+        f"to_json({{'line': csv_line, 'error': error_message}}) FROM {REJECTS}",
+        {"id": import_id, "kind": kind, "source": source.name},
+    )
+    _exec(con, f"DROP TABLE {REJECTS}")
+
+
+def _merge(
+    con: duckdb.DuckDBPyConnection, contract: Contract, select_valid: str, params: dict
+) -> tuple[int, int, int]:
+    """Merge valid rows into the table; return (inserted, updated, unchanged)."""
+    table, cols = _q(contract.kind), ", ".join(_q(c) for c in contract.names)
+    empty = _exec(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)")[0][0] == 0
+    if empty:
+        n = _exec(con, f"INSERT INTO {table} ({cols}) {select_valid}", params)[0][0]
+        return int(n), 0, 0
+    _exec(con, f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS {select_valid}", params)
+    on = " AND ".join(f"i.{_q(k)} IS NOT DISTINCT FROM t.{_q(k)}" for k in contract.key)
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {DIFF} AS SELECT {cols} FROM {INCOMING} EXCEPT ALL "
+        f"SELECT {cols} FROM (SELECT t.* FROM {table} t SEMI JOIN {INCOMING} i ON {on})",
+    )
+    incoming = _exec(con, f"SELECT count(*) FROM {INCOMING}")[0][0]
+    diff = _exec(con, f"SELECT count(*) FROM {DIFF}")[0][0]
+    on_d = on.replace("i.", "d.")
+    updated = _exec(con, f"SELECT count(*) FROM {DIFF} d SEMI JOIN {table} t ON {on_d}")[0][0]
+    if updated:
+        where = " AND ".join(
+            f"d.{_q(k)} IS NOT DISTINCT FROM {table}.{_q(k)}" for k in contract.key
+        )
+        _exec(con, f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {DIFF} d WHERE {where})")
+    _exec(con, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {DIFF}")
+    _exec(con, f"DROP TABLE {INCOMING}; DROP TABLE {DIFF}")
+    return int(diff - updated), int(updated), int(incoming - diff)
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source: Source,
+    today: date,
+    on_step: Callable[[str], None] | None = None,
+) -> ImportResult:
+    step = on_step or (lambda _msg: None)
+    started = datetime.now(UTC).replace(tzinfo=None)
+    t0 = time.perf_counter()
+    kind = contract.kind
+    missing_required = [
+        c for c in contract.required if c in source.missing and contract.column(c).default is None
+    ]
+    if missing_required:
+        have = ", ".join(source.found + source.ignored) or "none"
+        raise DataError(
+            f"has no column {', '.join(repr(c) for c in missing_required)}, required for "
+            f"{kind}; its columns are: {have}. Rename the header or see docs/data.md",
+            source=source.name,
+            column=missing_required[0],
+        )
+    params = {**source.params, "today": today}
+    _exec(con, f"DROP TABLE IF EXISTS {REJECTS_TABLE}; DROP TABLE IF EXISTS {REJECTS_SCAN}")
+    import_id = _exec(con, f"SELECT nextval('{IMPORTS}_seq')")[0][0]
+    keys = ", ".join(_q(k) for k in contract.key)
+    step("looking for duplicate keys")
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT {keys}, min(_row) AS _first "
+        f"FROM (SELECT _row, "
+        + ", ".join(f"{typed_sql(contract.column(k))} AS {_q(k)}" for k in contract.key)
+        + f" FROM ({source.sql})) GROUP BY ALL HAVING count(*) > 1",
+        params,
+    )
+    with_dups = _exec(con, f"SELECT count(*) FROM {DUPS}")[0][0] > 0
+    row_map = _row_map(con, source)
+    cs = _all_checks(contract, row_map)
+    bad = _bad_any(cs)
+    cte = _typed_cte(contract, source, with_dups)
+    problems = ", ".join(
+        f"CASE WHEN {c.bad if i == 0 else f'_json_ok AND ({c.bad})'} THEN "
+        f"{{'column': {sql_literal(c.column) if c.column else 'NULL::VARCHAR'}, "
+        f"'reason': {sql_literal(c.reason)}, 'value': left(({c.value})::VARCHAR, 200)}} END"
+        for i, c in enumerate(cs)
+    )
+    record = (
+        "to_json({" + ", ".join(f"{sql_literal(c)}: {_q('_r_' + c)}" for c in contract.names) + "})"
+    )
+    step("checking rows")
+    # One pass finds the invalid rows and their problems; the insert pass then only skips them.
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {BAD} AS {cte}\n"
+        f"SELECT _row AS _scan_row, {row_map.format(r='_row')} AS _row, {record} AS record, "
+        f"list_filter([{problems}], lambda x: x IS NOT NULL) AS problems FROM typed WHERE {bad}",
+        params,
+    )
+    _exec(
+        con,
+        f"DELETE FROM {QUARANTINE} WHERE kind = $kind AND source = $source",
+        {"kind": kind, "source": source.name},
+    )
+    _exec(
+        con,
+        f"INSERT INTO {QUARANTINE} SELECT $id, $kind, $source, _row, p['column'], p['reason'], "
+        f"p['value'], record FROM (SELECT _row, record, unnest(problems) AS p FROM {BAD})",
+        {"id": import_id, "kind": kind, "source": source.name},
+    )
+    _quarantine_rejects(con, import_id, kind, source)
+    cols = ", ".join(_q(c) for c in contract.names)
+    n_bad = _exec(con, f"SELECT count(*) FROM {BAD}")[0][0]
+    skip = f" ANTI JOIN {BAD} b ON typed._row = b._scan_row" if n_bad else ""
+    select_valid = f"{_typed_cte(contract, source, False)}\nSELECT {cols} FROM typed{skip}"
+    step("saving valid rows")
+    inserted, updated, unchanged = _merge(con, contract, select_valid, params)
+    reasons_rows = _exec(
+        con,
+        f"SELECT coalesce(\"column\" || ': ', '') || reason AS r, count(*) FROM {QUARANTINE} "
+        "WHERE import_id = $id GROUP BY r ORDER BY count(*) DESC, r",
+        {"id": import_id},
+    )
+    quarantined = _exec(
+        con,
+        f"SELECT count(DISTINCT row_number) FROM {QUARANTINE} WHERE import_id = $id",
+        {"id": import_id},
+    )[0][0]
+    _exec(con, f"DROP TABLE IF EXISTS {DUPS}; DROP TABLE IF EXISTS {BAD}")
+    result = ImportResult(
+        kind=kind,
+        source=source.name,
+        import_id=int(import_id),
+        rows_read=int(inserted + updated + unchanged + quarantined),
+        inserted=inserted,
+        updated=updated,
+        unchanged=unchanged,
+        quarantined=int(quarantined),
+        reasons={r: int(n) for r, n in reasons_rows},
+        ignored_columns=source.ignored,
+        missing_columns=source.missing,
+        seconds=time.perf_counter() - t0,
+    )
+    _exec(
+        con,
+        f"INSERT INTO {IMPORTS} VALUES ($id, $kind, $source, $read, $ins, $upd, $unch, $q, "
+        "$ignored, $started, $finished)",
+        {
+            "id": import_id,
+            "kind": kind,
+            "source": source.name,
+            "read": result.rows_read,
+            "ins": inserted,
+            "upd": updated,
+            "unch": unchanged,
+            "q": result.quarantined,
+            "ignored": list(source.ignored),
+            "started": started,
+            "finished": datetime.now(UTC).replace(tzinfo=None),
+        },
+    )
+    return result
+
+
+def _transaction(con: duckdb.DuckDBPyConnection, fn: Callable[[], ImportResult]) -> ImportResult:
+    con.begin()
+    try:
+        result = fn()
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+    return result
+
+
+def import_file(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    path: str | Path,
+    *,
+    fmt: Format | None = None,
+    today: date | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> ImportResult:
+    """Import one CSV, Parquet or JSON Lines file of ``kind`` into the database behind ``con``.
+
+    Parameters
+    ----------
+    con
+        DuckDB connection of the workspace's analytics database (tables created).
+    kind
+        One of the contract kinds (``customers``, ``orders``, ...).
+    path
+        The file; ``.gz``/``.zst`` compressed CSV and JSON Lines are read as they are.
+    fmt
+        Override the format guessed from the file name.
+    today
+        The date after which dates count as "in the future" (default: today, UTC).
+    on_step
+        Called with a short description as each stage starts (for progress displays).
+
+    Raises
+    ------
+    DataError
+        The file is missing or unreadable, or lacks a required column.
+    """
+    contract = get_contract(kind)
+    today = today or datetime.now(UTC).date()
+
+    def run() -> ImportResult:
+        source = file_source(con, contract, path, fmt)
+        return _run(con, contract, source, today, on_step)
+
+    return _transaction(con, run)
+
+
+def import_data(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    data: Any,
+    *,
+    name: str,
+    today: date | None = None,
+) -> ImportResult:
+    """Import in-memory or remote data: a pandas frame, a pyarrow table or reader, or an Ibis
+    table from another database (streamed in batches). ``name`` identifies it in the quarantine
+    and makes re-imports idempotent."""
+    contract = get_contract(kind)
+    today = today or datetime.now(UTC).date()
+
+    def run() -> ImportResult:
+        source = arrow_source(con, contract, data, name)
+        return _run(con, contract, source, today)
+
+    try:
+        return _transaction(con, run)
+    finally:
+        _exec(con, "DROP TABLE IF EXISTS _sw_arrow_source")
+
+
+def import_files(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    paths: Sequence[str | Path],
+    *,
+    fmt: Format | None = None,
+    today: date | None = None,
+    on_step: Callable[[str, str], None] | None = None,
+    on_done: Callable[[ImportResult | DataError], None] | None = None,
+) -> list[ImportResult | DataError]:
+    """Import several files of one kind; an unreadable file is reported, the rest go on.
+
+    ``on_step(path, stage)`` reports progress within a file, ``on_done(result)`` each outcome.
+    """
+    out: list[ImportResult | DataError] = []
+    for path in paths:
+        stepper = (lambda msg, p=str(path): on_step(p, msg)) if on_step else None
+        try:
+            item: ImportResult | DataError = import_file(
+                con, kind, path, fmt=fmt, today=today, on_step=stepper
+            )
+        except DataError as exc:
+            item = exc
+        out.append(item)
+        if on_done is not None:
+            on_done(item)
+    return out

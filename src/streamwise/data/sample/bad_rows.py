@@ -1,0 +1,165 @@
+"""Deliberately invalid rows, added to the sample so that the quarantine has work to do.
+
+Each bad row is an *extra* copy of a real row with one realistic defect (a negative amount, an
+unknown customer, a date in the future, a malformed e-mail, ...), given a fresh key so that it
+never replaces a real row. The planted truth of the sample is therefore untouched, and the
+defects are recorded in :class:`BadRow` objects so tests can check the quarantine catches each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from streamwise.data.sample.sink import TableSink
+
+__all__ = ["BadRow", "BadRowSink"]
+
+FUTURE = datetime(2099, 1, 1, 12, 0, 0)
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """One planted defect: the table, the key of the bad row, the column and what is wrong."""
+
+    kind: str
+    key: str
+    column: str
+    defect: str
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain dictionary."""
+        return asdict(self)
+
+
+Defect = tuple[str, str, Callable[[pd.DataFrame], None]]
+
+
+def _set(column: str, value: object) -> Callable[[pd.DataFrame], None]:
+    def apply(frame: pd.DataFrame) -> None:
+        if column in frame:
+            # Give the column room for the bad value (e.g. a string in a number column).
+            if not isinstance(value, type(None)) and frame[column].dtype.kind in "iub":
+                frame[column] = frame[column].astype("float64")
+        frame.loc[:, column] = value
+
+    return apply
+
+
+def _negate(column: str) -> Callable[[pd.DataFrame], None]:
+    def apply(frame: pd.DataFrame) -> None:
+        frame.loc[:, column] = -frame[column].abs() - 1.0
+
+    return apply
+
+
+#: Defects per table: (column, what is wrong, how to make it). Key columns get fresh values first.
+DEFECTS: dict[str, list[Defect]] = {
+    "customers": [
+        ("email", "malformed e-mail", _set("email", "no-at-sign.example.com")),
+        ("signup_date", "date in the future", _set("signup_date", FUTURE.date())),
+        ("country", "lower-case country", _set("country", "usa")),
+    ],
+    "orders": [
+        ("amount", "negative amount", _negate("amount")),
+        ("customer_id", "unknown customer", _set("customer_id", "UNKNOWN-CUSTOMER")),
+        ("order_date", "date in the future", _set("order_date", FUTURE)),
+        ("currency", "malformed currency", _set("currency", "dollars")),
+    ],
+    "order_lines": [
+        ("order_id", "unknown order", _set("order_id", "UNKNOWN-ORDER")),
+        ("product_id", "unknown product", _set("product_id", "UNKNOWN-PRODUCT")),
+    ],
+    "products": [("price", "negative price", _negate("price"))],
+    "events": [
+        ("type", "unknown call type", _set("type", "click")),
+        ("timestamp", "date in the future", _set("timestamp", FUTURE)),
+    ],
+    "touchpoints": [
+        ("customer_id", "unknown customer", _set("customer_id", "UNKNOWN-CUSTOMER")),
+        ("ts", "date in the future", _set("ts", FUTURE)),
+    ],
+    "spend": [("amount", "negative spend", _negate("amount"))],
+    "survey_responses": [
+        ("duration_seconds", "negative duration", _set("duration_seconds", -5.0)),
+    ],
+    "market_series": [("value", "negative demand", _negate("value"))],
+}
+
+#: Which column gets a fresh value so a bad copy never collides with a real row's key.
+FRESH_KEY: dict[str, str] = {
+    "customers": "customer_id",
+    "orders": "order_id",
+    "order_lines": "line_number",
+    "products": "product_id",
+    "events": "message_id",
+    "touchpoints": "campaign",
+    "spend": "channel",
+    "survey_responses": "respondent_id",
+    "market_series": "category",
+}
+
+
+class BadRowSink:
+    """A sink that adds a share of bad copies to each chunk before passing it on.
+
+    Parameters
+    ----------
+    inner
+        Where the rows go.
+    share
+        Expected share of bad rows added per table (0 disables).
+    seed
+        Seed of the choice of rows, defects and positions.
+    """
+
+    def __init__(self, inner: TableSink, share: float, seed: int) -> None:
+        self.inner = inner
+        self.share = share
+        self.rng = np.random.default_rng([seed, 0xBAD])
+        self.bad_rows: list[BadRow] = []
+        self._serial = 0
+
+    def write(self, name: str, frame: pd.DataFrame) -> None:
+        defects = DEFECTS.get(name)
+        if not defects or self.share <= 0 or frame.empty:
+            self.inner.write(name, frame)
+            return
+        n_bad = int(self.rng.binomial(len(frame), self.share))
+        if name in {"products", "spend", "market_series"}:
+            n_bad = max(n_bad, 1)  # small tables still get one
+        if n_bad == 0:
+            self.inner.write(name, frame)
+            return
+        picks = self.rng.integers(0, len(frame), n_bad)
+        which = self.rng.integers(0, len(defects), n_bad)
+        copies = []
+        for pick, d in zip(picks, which, strict=True):
+            column, defect, apply = defects[d]
+            row = frame.iloc[[pick]].copy()
+            self._serial += 1
+            key_col = FRESH_KEY[name]
+            if name == "order_lines":  # an integer key part: a line number no order has
+                fresh: object = 1_000_000 + self._serial
+            else:
+                fresh = f"BAD-{name}-{self._serial:07d}"
+            row.loc[:, key_col] = fresh
+            apply(row)
+            key = f"{row['order_id'].iloc[0]}|{fresh}" if name == "order_lines" else str(fresh)
+            copies.append(row)
+            self.bad_rows.append(BadRow(name, key, column, defect))
+        bad = pd.concat(copies, ignore_index=True)
+        bad = bad.astype({c: frame[c].dtype for c in frame.columns if c in bad}, errors="ignore")
+        combined = pd.concat([frame, bad], ignore_index=True)
+        # Scatter the bad rows through the chunk, keeping the good rows' order.
+        order = np.arange(len(frame), dtype=float)
+        slots = self.rng.uniform(-0.5, len(frame) - 0.5, n_bad)
+        position = np.argsort(np.concatenate([order, slots]), kind="stable")
+        self.inner.write(name, combined.iloc[position].reset_index(drop=True))
+
+    def close(self) -> None:
+        self.inner.close()

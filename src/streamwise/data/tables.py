@@ -1,0 +1,66 @@
+"""Tables of the analytics database: one per contract, plus the import log and the quarantine."""
+
+from __future__ import annotations
+
+import duckdb
+
+from streamwise.data.contracts import CONTRACTS, Contract
+
+__all__ = ["IMPORTS", "QUARANTINE", "create_tables", "ddl", "table_counts"]
+
+QUARANTINE = "_quarantine"
+IMPORTS = "_imports"
+
+_SYSTEM_DDL = (
+    f"""CREATE SEQUENCE IF NOT EXISTS {IMPORTS}_seq""",
+    f"""CREATE TABLE IF NOT EXISTS {IMPORTS} (
+        import_id BIGINT PRIMARY KEY,
+        kind VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        inserted BIGINT NOT NULL,
+        updated BIGINT NOT NULL,
+        unchanged BIGINT NOT NULL,
+        quarantined BIGINT NOT NULL,
+        ignored_columns VARCHAR[],
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS {QUARANTINE} (
+        import_id BIGINT NOT NULL,
+        kind VARCHAR NOT NULL,
+        source VARCHAR NOT NULL,
+        row_number BIGINT NOT NULL,
+        "column" VARCHAR,
+        reason VARCHAR NOT NULL,
+        value VARCHAR,
+        record JSON
+    )""",
+)
+
+
+def _sql_type(type_: str) -> str:
+    return "JSON" if type_ == "JSON" else type_
+
+
+def ddl(contract: Contract) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` statement of a contract's table (identifiers from code)."""
+    cols = ",\n    ".join(f'"{c.name}" {_sql_type(c.type)}' for c in contract.columns)
+    return f'CREATE TABLE IF NOT EXISTS "{contract.kind}" (\n    {cols}\n)'
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every contract table, the import log and the quarantine if they are missing."""
+    for statement in _SYSTEM_DDL:
+        con.execute(statement)
+    for contract in CONTRACTS.values():
+        con.execute(ddl(contract))
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Rows per contract table, and in the quarantine."""
+    out = {
+        kind: con.execute(f'SELECT count(*) FROM "{kind}"').fetchall()[0][0] for kind in CONTRACTS
+    }
+    out[QUARANTINE] = con.execute(f"SELECT count(*) FROM {QUARANTINE}").fetchall()[0][0]
+    return out

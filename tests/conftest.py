@@ -1,0 +1,48 @@
+"""Shared fixtures. Tests that need a server skip without it, unless STREAMWISE_REQUIRE_SERVICES
+is set (as .ci/run does), in which case the missing server is a failure."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streamwise.workspace import Workspace
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def need_service(reason: str) -> None:
+    """Skip (on a laptop) or fail (in CI) because a server the test needs is missing."""
+    if os.environ.get("STREAMWISE_REQUIRE_SERVICES"):
+        pytest.fail(f"{reason} (STREAMWISE_REQUIRE_SERVICES is set, so this is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A fresh workspace in a temporary folder."""
+    ws = Workspace.init(tmp_path / "ws", company="Test Co", brand="Testbrand")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database on 127.0.0.1:5432 (user postgres), dropped afterwards."""
+    psycopg = pytest.importorskip("psycopg")
+    admin = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
+    try:
+        conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        need_service(f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} ({exc})")
+    name = f"streamwise_test_{uuid.uuid4().hex[:8]}"
+    with conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
