@@ -53,7 +53,7 @@ def connect_postgres(url: str) -> BaseBackend:
 
 
 def connect(engine: str, *, duckdb_path: str | Path = ":memory:", **options: Any) -> BaseBackend:
-    """Return the Ibis backend for an ``engine`` setting (see :class:`~streamwise.settings.Settings`).
+    """Return the Ibis backend for an ``engine`` setting (see ``Settings.engine``).
 
     Parameters
     ----------

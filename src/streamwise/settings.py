@@ -1,4 +1,4 @@
-"""Settings: defaults < ``streamwise.toml`` in the workspace < ``STREAMWISE_*`` environment variables."""
+"""Settings: defaults, then ``streamwise.toml``, then ``STREAMWISE_*`` environment variables."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A workspace: a folder with ``streamwise.toml``, the analytics database and the operational one."""
+"""A workspace: a folder with ``streamwise.toml``, the analytics and the operational database."""
 
 from __future__ import annotations
 

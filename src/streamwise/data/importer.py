@@ -241,8 +241,10 @@ def _bad_any(cs: Sequence[Check]) -> str:
 
 
 def _row_map(con: duckdb.DuckDBPyConnection, source: Source) -> str:
-    """SQL template (``{r}`` = a scan row number) giving the file row (CSV lines DuckDB could not parse
-    are missing from the scan, which shifts the numbers after them)."""
+    """SQL template (``{r}`` = a scan row number) giving the file row.
+
+    CSV lines DuckDB could not parse are missing from the scan, shifting the numbers after them.
+    """
     if source.fmt != "csv":
         return "{r}"
     # Keep what the first scan rejected; later scans of the same file add the same lines again.

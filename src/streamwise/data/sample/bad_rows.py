@@ -41,10 +41,9 @@ Defect = tuple[str, str, Callable[[pd.DataFrame], None]]
 
 def _set(column: str, value: object) -> Callable[[pd.DataFrame], None]:
     def apply(frame: pd.DataFrame) -> None:
-        if column in frame:
-            # Give the column room for the bad value (e.g. a string in a number column).
-            if not isinstance(value, type(None)) and frame[column].dtype.kind in "iub":
-                frame[column] = frame[column].astype("float64")
+        # Give the column room for the bad value (e.g. a fraction in a whole-number column).
+        if column in frame and value is not None and frame[column].dtype.kind in "iub":
+            frame[column] = frame[column].astype("float64")
         frame.loc[:, column] = value
 
     return apply

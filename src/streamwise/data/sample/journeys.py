@@ -23,6 +23,7 @@ journeys are placed so that none does).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -225,7 +226,7 @@ def build_journeys(
     segment: np.ndarray,
     consent: np.ndarray,
     tz_offset: np.ndarray,
-    local_seconds: Any,
+    local_seconds: Callable[[np.random.Generator, np.ndarray], np.ndarray],
     signup_second: np.ndarray,
     order_customer: np.ndarray,
     order_second: np.ndarray,

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from streamwise import __version__
+from streamwise.cli.app import app
+from streamwise.cli.docs import command_paths, render_cli
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {"COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env=ENV)
+    return result.exit_code, result.output
+
+
+def test_version() -> None:
+    assert run("--version") == (0, f"streamwise {__version__}\n")
+
+
+@pytest.mark.parametrize("words", [(), *command_paths(app)])
+def test_every_command_has_help(words: tuple[str, ...]) -> None:
+    code, out = run(*words, "--help")
+    assert code == 0
+    assert "Usage:" in out
+
+
+def test_the_cli_reference_matches_the_commands() -> None:
+    assert (ROOT / "docs" / "cli.md").read_text() == render_cli(), "run `make docs`"
+    assert {"init", "import", "quarantine", "demo"} <= {w[0] for w in command_paths(app)}
+
+
+def test_init_import_quarantine(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    code, out = run("init", str(ws), "--company", "Acme")
+    assert code == 0, out
+    assert "Created workspace" in out
+    customers = tmp_path / "customers.csv"
+    customers.write_text(
+        "customer_id,email,signup_date\nC1,a@example.com,2024-01-01\nC2,oops,2024-01-02\n"
+    )
+    code, out = run("import", "customers", str(customers), "-w", str(ws))
+    assert code == 0, out
+    assert "email: not an e-mail address" in out
+    code, out = run("quarantine", "-w", str(ws), "--export", str(tmp_path / "q.csv"))
+    assert code == 0, out
+    assert "oops" in out
+    exported = pd.read_csv(tmp_path / "q.csv")
+    assert exported[["row", "column"]].values.tolist() == [[2, "email"]]
+
+
+def test_import_exits_1_when_nothing_usable_landed(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    run("init", str(ws))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,signup_date\nC1,yesterday\n")
+    code, out = run("import", "customers", str(bad), "-w", str(ws))
+    assert code == 1
+    assert "none of its 1 rows could be used" in out
+
+
+def test_unreadable_file_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    run("init", str(ws))
+    broken = tmp_path / "broken.parquet"
+    broken.write_text("not parquet at all")
+    code, out = run("import", "customers", str(broken), "-w", str(ws))
+    assert code == 1
+    assert f"Error: {broken}: cannot read it as parquet" in " ".join(out.split())
+
+
+def test_wrong_kind_and_missing_workspace_say_what_to_do(tmp_path: Path) -> None:
+    code, out = run("import", "ordres", str(tmp_path / "x.csv"), "-w", str(tmp_path))
+    assert code == 1
+    assert "unknown kind 'ordres'; use one of: customers" in " ".join(out.split())
+    code, out = run("quarantine", "-w", str(tmp_path))
+    assert code == 1
+    assert "streamwise init" in out
+
+
+def test_workspace_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run("init", str(tmp_path / "ws"))
+    result = CliRunner().invoke(
+        app, ["quarantine"], env={**ENV, "STREAMWISE_WORKSPACE": str(tmp_path / "ws")}
+    )
+    assert result.exit_code == 0, result.output
+    assert "The quarantine is empty" in result.output
