@@ -41,10 +41,14 @@ Defect = tuple[str, str, Callable[[pd.DataFrame], None]]
 
 def _set(column: str, value: object) -> Callable[[pd.DataFrame], None]:
     def apply(frame: pd.DataFrame) -> None:
-        # Give the column room for the bad value (e.g. a fraction in a whole-number column).
-        if column in frame and value is not None and frame[column].dtype.kind in "iub":
-            frame[column] = frame[column].astype("float64")
-        frame.loc[:, column] = value
+        new = value
+        if column in frame:
+            kind = frame[column].dtype.kind
+            if kind == "M":  # datetime64 columns take timestamps, not dates
+                new = pd.Timestamp(value)  # type: ignore[arg-type]
+            elif value is not None and kind in "iub":  # room for the bad value
+                frame[column] = frame[column].astype("float64")
+        frame.loc[:, column] = new
 
     return apply
 
@@ -54,6 +58,11 @@ def _negate(column: str) -> Callable[[pd.DataFrame], None]:
         frame.loc[:, column] = -frame[column].abs() - 1.0
 
     return apply
+
+
+def _feature_two(frame: pd.DataFrame) -> None:
+    frame.loc[:, "kind"] = "feature"
+    frame.loc[:, "value"] = 2.0
 
 
 #: Defects per table: (column, what is wrong, how to make it). Key columns get fresh values first.
@@ -87,6 +96,7 @@ DEFECTS: dict[str, list[Defect]] = {
         ("duration_seconds", "negative duration", _set("duration_seconds", -5.0)),
     ],
     "market_series": [("value", "negative demand", _negate("value"))],
+    "competitors": [("value", "feature neither 0 nor 1", _feature_two)],
 }
 
 #: Which column gets a fresh value so a bad copy never collides with a real row's key.
@@ -100,6 +110,7 @@ FRESH_KEY: dict[str, str] = {
     "spend": "channel",
     "survey_responses": "respondent_id",
     "market_series": "category",
+    "competitors": "attribute",
 }
 
 
@@ -129,7 +140,7 @@ class BadRowSink:
             self.inner.write(name, frame)
             return
         n_bad = int(self.rng.binomial(len(frame), self.share))
-        if name in {"products", "spend", "market_series"}:
+        if name in {"products", "spend", "market_series", "competitors"}:
             n_bad = max(n_bad, 1)  # small tables still get one
         if n_bad == 0:
             self.inner.write(name, frame)

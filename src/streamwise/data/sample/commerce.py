@@ -375,7 +375,7 @@ def _chunk(
     n_lines = r_lines.choice(len(_LINE_COUNT_PROBS), size=n_orders, p=_LINE_COUNT_PROBS) + 1
     l_order = np.repeat(np.arange(n_orders), n_lines)
     l_pos = _segmented_position(n_lines)
-    weight = r_lines.gamma(2.0, size=len(l_order))
+    weight = r_lines.gamma(4.0, size=len(l_order))
     wsum = np.bincount(l_order, weights=weight, minlength=n_orders)
     cents = np.rint(amount * 100).astype(np.int64)
     l_cents = np.floor(cents[l_order] * weight / wsum[l_order]).astype(np.int64)
@@ -392,6 +392,8 @@ def _chunk(
     l_qty = np.minimum(1 + r_lines.poisson(0.25, len(l_order)), 4).astype(np.int64)
     target = l_amount / l_qty * np.exp(r_lines.normal(0.0, 0.1, len(l_order)))
     l_product = catalog.choose(l_cat, target, o_sec[l_order])
+    # units bought: as many as the line amount pays for at list price (at least one)
+    l_qty = np.clip(np.rint(l_amount / catalog.price[l_product]), 1, 12).astype(np.int64)
     l_unit = np.round(l_amount / l_qty, 2)
     list_value = np.bincount(l_order, weights=catalog.price[l_product] * l_qty, minlength=n_orders)
     discount = np.round(np.maximum(list_value - amount, 0.0), 2)
