@@ -298,3 +298,20 @@ def test_file_paths_and_headers_never_become_sql(
     assert r.inserted == 1
     assert con.execute("SELECT count(*) FROM orders").fetchone() == (0,)
     assert r.ignored_columns == ('email"); DROP TABLE orders; --',)
+
+
+def test_identical_invalid_rows_are_each_reported_on_their_own_row(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path / "same.csv",
+        "customer_id,email,signup_date\n,x@example.com,2024-01-01\nC1,a@example.com,2024-01-01\n"
+        ",x@example.com,2024-01-01\nC2,b@example.com,2099-01-01\n",
+    )
+    r = import_file(con, "customers", path, today=TODAY)
+    assert (r.rows_read, r.inserted, r.quarantined) == (4, 1, 3)
+    assert problems(con, "customers") == [
+        (1, "customer_id", "missing required value"),
+        (3, "customer_id", "missing required value"),
+        (4, "signup_date", "in the future"),
+    ]

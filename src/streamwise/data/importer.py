@@ -44,6 +44,7 @@ __all__ = ["Check", "ImportResult", "checks", "import_data", "import_file", "imp
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 DUPS = "_sw_dups"
 BAD = "_sw_bad"
+BAD_TEXT = "_sw_bad_text"
 ADJUST = "_sw_row_adjust"
 REJECTS = "_sw_rejects"
 INCOMING = "_sw_incoming"
@@ -312,6 +313,146 @@ def _merge(
     return int(diff - updated), int(updated), int(incoming - diff)
 
 
+def _count_and_find_duplicates(
+    con: duckdb.DuckDBPyConnection, contract: Contract, source: Source, params: dict
+) -> int:
+    """Count the rows and find keys that occur more than once; return the count.
+
+    One pass without row numbers (numbering rows makes DuckDB read the file on one thread):
+    the grouping set ``()`` gives the total. Keys with a missing required part are no
+    duplicates (those rows are refused anyway). Only when real duplicates exist does a second,
+    numbered pass find the row each duplicated key first appears on (the DUPS table).
+    """
+    keys = ", ".join(_q(k) for k in contract.key)
+    typed_keys = ", ".join(f"{typed_sql(contract.column(k))} AS {_q(k)}" for k in contract.key)
+    required = [k for k in contract.key if contract.column(k).required]
+    complete = " AND ".join(f"{_q(k)} IS NOT NULL" for k in required) or "TRUE"
+    rows = _exec(
+        con,
+        f"SELECT GROUPING({keys}) > 0 AS total, count(*) FILTER (WHERE {complete}) AS n, "
+        f"count(*) AS n_all FROM (SELECT {typed_keys} FROM ({source.sql})) "
+        f"GROUP BY GROUPING SETS (({keys}), ()) HAVING count(*) > 1 OR GROUPING({keys}) > 0",
+        params,
+    )
+    total = sum(n_all for is_total, _n, n_all in rows if is_total)
+    has_dups = any(not is_total and n > 1 for is_total, n, _n_all in rows)
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT {typed_keys}, 0::BIGINT AS _first "
+        f"FROM ({source.sql}) LIMIT 0",
+        params,
+    )
+    if has_dups:
+        _exec(
+            con,
+            f"INSERT INTO {DUPS} SELECT {keys}, min(_row) FROM (SELECT _row, {typed_keys} "
+            f"FROM ({source.sql})) WHERE {complete} GROUP BY ALL HAVING count(*) > 1",
+            params,
+        )
+    return int(total)
+
+
+def _raw_key_match(contract: Contract, left: str, right: str) -> str:
+    return " AND ".join(
+        f"{left}.{_q('_r_' + k)} IS NOT DISTINCT FROM {right}.{_q('_r_' + k)}" for k in contract.key
+    )
+
+
+def _collect_bad_text(
+    con: duckdb.DuckDBPyConnection, contract: Contract, source: Source, params: dict, bad: str
+) -> int:
+    """Keep the text of every invalid row in BAD_TEXT; return how many there are.
+
+    This pass runs without row numbers, so DuckDB reads and checks the file on every core.
+    """
+    raw = ", ".join(_q(f"_r_{c}") for c in contract.names)
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {BAD_TEXT} AS {_typed_cte(contract, source, False)}\n"
+        f"SELECT _json_ok, {raw} FROM typed WHERE {bad}",
+        params,
+    )
+    return int(_exec(con, f"SELECT count(*) FROM {BAD_TEXT}")[0][0])
+
+
+def _number_bad_rows(
+    con: duckdb.DuckDBPyConnection, contract: Contract, source: Source, params: dict
+) -> None:
+    """Find the row numbers of the rows in BAD_TEXT (into BAD).
+
+    Without duplicate keys a key identifies its row, so a numbered pass that keeps only the
+    rows whose key is in BAD_TEXT suffices. Rows without a usable key (or sharing one) are
+    matched on their whole text instead.
+    """
+    keys = [_q(f"_r_{k}") for k in contract.key]
+    first = keys[0]
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT s._row, b.* FROM "
+        f"(SELECT _row, {', '.join(keys)} FROM ({source.sql}) WHERE {first} IN "
+        f"(SELECT {first} FROM {BAD_TEXT} WHERE {first} IS NOT NULL)) s "
+        f"JOIN {BAD_TEXT} b ON {_raw_key_match(contract, 's', 'b')}",
+        params,
+    )
+    n_bad_text = _exec(con, f"SELECT count(*) FROM {BAD_TEXT}")[0][0]
+    unique = _exec(con, f"SELECT count(*), count(DISTINCT _row) FROM {BAD}")[0]
+    if unique[0] == unique[1] == n_bad_text:
+        return
+    # Some rows have no key or share one: match every candidate on its whole text.
+    raw = ["_json_ok", *(_q(f"_r_{c}") for c in contract.names)]
+    same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM b.{c}" for c in raw)
+    near = f"{first} IN (SELECT {first} FROM {BAD_TEXT} WHERE {first} IS NOT NULL)"
+    if _exec(con, f"SELECT count(*) FROM {BAD_TEXT} WHERE {first} IS NULL")[0][0]:
+        near += f" OR {first} IS NULL"
+    _exec(
+        con,
+        f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT DISTINCT s.* FROM "
+        f"(SELECT * FROM ({source.sql}) WHERE {near}) s JOIN {BAD_TEXT} b ON {same}",
+        params,
+    )
+
+
+def _quarantine_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source: Source,
+    params: dict,
+    cs: list[Check],
+    row_map: str,
+    with_dups: bool,
+    import_id: int,
+) -> None:
+    """List the problems of each row in BAD by running the same checks over those few rows."""
+    problems = ", ".join(
+        f"CASE WHEN {c.bad if i == 0 else f'_json_ok AND ({c.bad})'} THEN "
+        f"{{'column': {sql_literal(c.column) if c.column else 'NULL::VARCHAR'}, "
+        f"'reason': {sql_literal(c.reason)}, 'value': left(({c.value})::VARCHAR, 200)}} END"
+        for i, c in enumerate(cs)
+    )
+    record = (
+        "to_json({" + ", ".join(f"{sql_literal(c)}: {_q('_r_' + c)}" for c in contract.names) + "})"
+    )
+    few = Source(
+        name=source.name,
+        key=source.key,
+        sql=f"SELECT * FROM {BAD}",
+        params={},
+        found=source.found,
+        missing=source.missing,
+        ignored=source.ignored,
+        fmt=source.fmt,
+    )
+    _exec(
+        con,
+        f"INSERT INTO {QUARANTINE} {_typed_cte(contract, few, with_dups)}\n"
+        f"SELECT DISTINCT $id, $kind, $source, _row, p['column'], p['reason'], p['value'], "
+        "record FROM ("
+        f"SELECT {row_map.format(r='_row')} AS _row, {record} AS record, "
+        f"unnest(list_filter([{problems}], lambda x: x IS NOT NULL)) AS p FROM typed)",
+        {**params, "id": import_id, "kind": contract.kind, "source": source.name},
+    )
+
+
 def _run(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
@@ -337,57 +478,54 @@ def _run(
     params = {**source.params, "today": today}
     _exec(con, f"DROP TABLE IF EXISTS {REJECTS_TABLE}; DROP TABLE IF EXISTS {REJECTS_SCAN}")
     import_id = _exec(con, f"SELECT nextval('{IMPORTS}_seq')")[0][0]
-    keys = ", ".join(_q(k) for k in contract.key)
-    step("looking for duplicate keys")
-    _exec(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT {keys}, min(_row) AS _first "
-        f"FROM (SELECT _row, "
-        + ", ".join(f"{typed_sql(contract.column(k))} AS {_q(k)}" for k in contract.key)
-        + f" FROM ({source.sql})) GROUP BY ALL HAVING count(*) > 1",
-        params,
-    )
+    step("counting rows and looking for duplicate keys")
+    total = _count_and_find_duplicates(con, contract, source, params)
     with_dups = _exec(con, f"SELECT count(*) FROM {DUPS}")[0][0] > 0
     row_map = _row_map(con, source)
     cs = _all_checks(contract, row_map)
     bad = _bad_any(cs)
-    cte = _typed_cte(contract, source, with_dups)
-    problems = ", ".join(
-        f"CASE WHEN {c.bad if i == 0 else f'_json_ok AND ({c.bad})'} THEN "
-        f"{{'column': {sql_literal(c.column) if c.column else 'NULL::VARCHAR'}, "
-        f"'reason': {sql_literal(c.reason)}, 'value': left(({c.value})::VARCHAR, 200)}} END"
-        for i, c in enumerate(cs)
-    )
-    record = (
-        "to_json({" + ", ".join(f"{sql_literal(c)}: {_q('_r_' + c)}" for c in contract.names) + "})"
-    )
-    step("checking rows")
-    # One pass finds the invalid rows and their problems; the insert pass then only skips them.
-    _exec(
-        con,
-        f"CREATE OR REPLACE TEMP TABLE {BAD} AS {cte}\n"
-        f"SELECT _row AS _scan_row, {row_map.format(r='_row')} AS _row, {record} AS record, "
-        f"list_filter([{problems}], lambda x: x IS NOT NULL) AS problems FROM typed WHERE {bad}",
-        params,
-    )
+    cols = ", ".join(_q(c) for c in contract.names)
+    raw = ", ".join(_q(f"_r_{c}") for c in contract.names)
+    if with_dups:
+        # Refusing a later duplicate needs row numbers: check while numbering (slower, rare).
+        step("checking rows")
+        cte = _typed_cte(contract, source, True)
+        _exec(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE {BAD} AS {cte}\n"
+            f"SELECT _row, _json_ok, {raw} FROM typed WHERE {bad}",
+            params,
+        )
+        select_valid = f"{cte}\nSELECT {cols} FROM typed WHERE NOT {bad}"
+        n_bad = _exec(con, f"SELECT count(*) FROM {BAD}")[0][0]
+    else:
+        step("checking rows")
+        n_bad = _collect_bad_text(con, contract, source, params, bad)
+        # Each key is in the file once, so leaving out the invalid rows' keys leaves out
+        # exactly the invalid rows (cheaper than checking every row again while inserting).
+        skip = (
+            f" ANTI JOIN {BAD_TEXT} b ON {_raw_key_match(contract, 'typed', 'b')}" if n_bad else ""
+        )
+        select_valid = f"{_typed_cte(contract, source, False)}\nSELECT {cols} FROM typed{skip}"
+    step("saving valid rows")
+    inserted, updated, unchanged = _merge(con, contract, select_valid, params)
     _exec(
         con,
         f"DELETE FROM {QUARANTINE} WHERE kind = $kind AND source = $source",
         {"kind": kind, "source": source.name},
     )
-    _exec(
-        con,
-        f"INSERT INTO {QUARANTINE} SELECT $id, $kind, $source, _row, p['column'], p['reason'], "
-        f"p['value'], record FROM (SELECT _row, record, unnest(problems) AS p FROM {BAD})",
-        {"id": import_id, "kind": kind, "source": source.name},
-    )
+    if n_bad:
+        step("setting invalid rows aside")
+        if not with_dups:
+            _number_bad_rows(con, contract, source, params)
+        _quarantine_rows(con, contract, source, params, cs, row_map, with_dups, import_id)
     _quarantine_rejects(con, import_id, kind, source)
-    cols = ", ".join(_q(c) for c in contract.names)
-    n_bad = _exec(con, f"SELECT count(*) FROM {BAD}")[0][0]
-    skip = f" ANTI JOIN {BAD} b ON typed._row = b._scan_row" if n_bad else ""
-    select_valid = f"{_typed_cte(contract, source, False)}\nSELECT {cols} FROM typed{skip}"
-    step("saving valid rows")
-    inserted, updated, unchanged = _merge(con, contract, select_valid, params)
+    n_rejected = _exec(
+        con,
+        f"SELECT count(DISTINCT row_number) FROM {QUARANTINE} WHERE import_id = $id "
+        "AND starts_with(reason, 'malformed CSV line')",
+        {"id": import_id},
+    )[0][0]
     reasons_rows = _exec(
         con,
         f"SELECT coalesce(\"column\" || ': ', '') || reason AS r, count(*) FROM {QUARANTINE} "
@@ -399,12 +537,15 @@ def _run(
         f"SELECT count(DISTINCT row_number) FROM {QUARANTINE} WHERE import_id = $id",
         {"id": import_id},
     )[0][0]
-    _exec(con, f"DROP TABLE IF EXISTS {DUPS}; DROP TABLE IF EXISTS {BAD}")
+    _exec(
+        con,
+        f"DROP TABLE IF EXISTS {DUPS}; DROP TABLE IF EXISTS {BAD}; DROP TABLE IF EXISTS {BAD_TEXT}",
+    )
     result = ImportResult(
         kind=kind,
         source=source.name,
         import_id=int(import_id),
-        rows_read=int(inserted + updated + unchanged + quarantined),
+        rows_read=int(total + n_rejected),
         inserted=inserted,
         updated=updated,
         unchanged=unchanged,
@@ -436,13 +577,19 @@ def _run(
 
 
 def _transaction(con: duckdb.DuckDBPyConnection, fn: Callable[[], ImportResult]) -> ImportResult:
+    # Stored row order means nothing to us, and keeping it would cost DuckDB parallelism.
+    keep_order = _exec(con, "SELECT current_setting('preserve_insertion_order')")[0][0]
+    _exec(con, "SET preserve_insertion_order = false")
     con.begin()
     try:
         result = fn()
     except BaseException:
         con.rollback()
         raise
-    con.commit()
+    else:
+        con.commit()
+    finally:
+        _exec(con, f"SET preserve_insertion_order = {'true' if keep_order else 'false'}")
     return result
 
 

@@ -36,7 +36,7 @@ class SampleConfig:
     company: str = "Northwind Outfitters"
     currency: str = "USD"
     bad_share: float = 0.002
-    chunk_customers: int = 250_000
+    chunk_customers: int = 100_000
 
     def __post_init__(self) -> None:
         if self.n_customers < 100:
