@@ -48,7 +48,7 @@ def test_workspace_with_postgres_engine_never_shows_the_password(
 
 
 def test_unreachable_postgresql_says_what_to_check() -> None:
-    with pytest.raises(ConfigError, match="cannot connect to PostgreSQL at 127.0.0.1:1"):
+    with pytest.raises(ConfigError, match=r"cannot connect to PostgreSQL at 127\.0\.0\.1:1\b"):
         connect("postgresql://postgres@127.0.0.1:1/nothing")
 
 

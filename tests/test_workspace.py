@@ -59,7 +59,8 @@ def test_bad_settings_name_the_setting(tmp_path: Path) -> None:
     path.write_text('secret_key = "0123456789abcdef0123"\nengine = "oracle"\ncurrency = "euro"\n')
     with pytest.raises(ConfigError) as info:
         load_settings(path)
-    assert "engine" in str(info.value) and "currency" in str(info.value)
+    assert "engine" in str(info.value)
+    assert "currency" in str(info.value)
     path.write_text('secret_key = "0123456789abcdef0123"\ncolour = "blue"\n')
     with pytest.raises(ConfigError, match="colour"):
         load_settings(path)

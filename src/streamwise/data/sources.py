@@ -191,6 +191,23 @@ def file_source(
         raise _unreadable(path, fmt, exc) from None
     names = [row[0] for row in described]
     types = [str(row[1]).upper() for row in described]
+    # The ordinality column comes after the file's columns.
+    return _positional(
+        contract, names, types, f"{reader} WITH ORDINALITY", str(path), params["path"], params, fmt
+    )
+
+
+def _positional(
+    contract: Contract,
+    names: list[str],
+    types: list[str],
+    from_sql: str,
+    name: str,
+    key: str,
+    params: dict[str, Any],
+    fmt: str,
+) -> Source:
+    """A source whose columns are referred to by position; its last column numbers the rows."""
     pos = _match(contract, names)
     exprs: dict[str, str | None] = {}
     for col in contract.columns:
@@ -204,13 +221,11 @@ def file_source(
             exprs[col.name] = f"to_json({ref})::VARCHAR"
         else:
             exprs[col.name] = f"CAST({ref} AS VARCHAR)"
-    row_sql = f"#{len(names) + 1}"  # the ordinality column comes last
-    sql = _select(contract, exprs, row_sql, f"{reader} WITH ORDINALITY")
     used = set(pos.values())
     return Source(
-        name=str(path),
-        key=params["path"],
-        sql=sql,
+        name=name,
+        key=key,
+        sql=_select(contract, exprs, f"#{len(names) + 1}", from_sql),
         params=params,
         found=tuple(c for c in contract.names if c in pos),
         missing=tuple(c for c in contract.names if c not in pos),
@@ -293,29 +308,7 @@ def arrow_source(
         con.execute(f"CREATE OR REPLACE TEMP TABLE {ARROW_TABLE} AS SELECT * FROM {ARROW_VIEW}")
     finally:
         con.unregister(ARROW_VIEW)
-    names = list(schema.names)
-    pos = _match(contract, names)
-    exprs: dict[str, str | None] = {}
-    for col in contract.columns:
-        if col.name not in pos:
-            continue
-        ref = f"#{pos[col.name] + 1}"
-        field_type = schema.field(pos[col.name]).type
-        if pa.types.is_string(field_type) or pa.types.is_large_string(field_type):
-            exprs[col.name] = ref
-        elif col.type == "JSON" and (pa.types.is_struct(field_type) or pa.types.is_map(field_type)):
-            exprs[col.name] = f"to_json({ref})::VARCHAR"
-        else:
-            exprs[col.name] = f"CAST({ref} AS VARCHAR)"
-    sql = _select(contract, exprs, f"#{len(names) + 1}", ARROW_TABLE)
-    used = set(pos.values())
-    return Source(
-        name=name,
-        key=name,
-        sql=sql,
-        params={},
-        found=tuple(c for c in contract.names if c in pos),
-        missing=tuple(c for c in contract.names if c not in pos),
-        ignored=tuple(n for i, n in enumerate(names) if i not in used),
-        fmt="arrow",
-    )
+    described = con.execute(f"DESCRIBE {ARROW_TABLE}").fetchall()[:-1]  # last: _row_
+    names = [row[0] for row in described]
+    types = [str(row[1]).upper() for row in described]
+    return _positional(contract, names, types, ARROW_TABLE, name, name, {}, "arrow")

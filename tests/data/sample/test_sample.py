@@ -29,7 +29,9 @@ def test_same_seed_same_business_other_seed_other_business() -> None:
     a = generate(n_customers=600, seed=5)
     b = generate(n_customers=600, seed=5)
     c = generate(n_customers=600, seed=6)
-    assert a.tables is not None and b.tables is not None and c.tables is not None
+    assert a.tables is not None
+    assert b.tables is not None
+    assert c.tables is not None
     for kind in CONTRACTS:
         pd.testing.assert_frame_equal(a.tables[kind], b.tables[kind])
     assert a.truth.to_dict() == b.truth.to_dict()
@@ -50,10 +52,19 @@ def test_planted_truth_is_there(on_disk: SampleBusiness) -> None:
     commerce, research = truth["commerce"], truth["research"]
     assert len(commerce["segments"]) == 5
     for seg in commerce["segments"]:
-        assert {"r", "alpha", "a", "b"} <= set(seg["bgnbd"] if "bgnbd" in seg else seg)
-    assert commerce["media"] and commerce["journeys"]
-    for key in ("nps", "van_westendorp", "conjoint", "maxdiff", "kano", "text", "positioning",
-                "market"):
+        assert {"r", "alpha", "a", "b", "gg_p", "gg_q", "gg_v"} <= set(seg)
+    assert commerce["media"]
+    assert commerce["journeys"]
+    for key in (
+        "nps",
+        "van_westendorp",
+        "conjoint",
+        "maxdiff",
+        "kano",
+        "text",
+        "positioning",
+        "market",
+    ):
         assert key in research, key
     assert "questions" in on_disk.questionnaire_yaml or "id:" in on_disk.questionnaire_yaml
     assert (on_disk.paths["orders"].parent / "truth" / "truth_customers.parquet").exists()
