@@ -90,3 +90,28 @@ def test_workspace_from_the_environment(tmp_path: Path, monkeypatch: pytest.Monk
     )
     assert result.exit_code == 0, result.output
     assert "The quarantine is empty" in result.output
+
+
+def test_sample_writes_every_kind_and_the_truth(tmp_path: Path) -> None:
+    code, out = run("sample", str(tmp_path / "s"), "--customers", "300", "--format", "csv")
+    assert code == 0, out
+    for kind in ("customers", "orders", "touchpoints", "spend", "survey_responses"):
+        assert (tmp_path / "s" / f"{kind}.csv").exists(), kind
+    assert (tmp_path / "s" / "ground_truth.json").exists()
+    code, out = run("sample", str(tmp_path / "t"), "--format", "xlsx")
+    assert code == 1
+    assert "unknown format 'xlsx'" in out
+
+
+def test_demo_builds_a_workspace_with_every_kind(tmp_path: Path) -> None:
+    code, out = run("demo", str(tmp_path / "demo"), "--customers", "400")
+    assert code == 0, out
+    assert "Sample business imported" in out
+    code, out = run("quarantine", "-w", str(tmp_path / "demo"), "--limit", "0")
+    assert code == 0
+    assert "orders" in out
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "precious.txt").write_text("keep me")
+    code, out = run("demo", str(tmp_path / "other"), "--customers", "400")
+    assert code == 1
+    assert (tmp_path / "other" / "precious.txt").exists()

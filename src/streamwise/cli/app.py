@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from streamwise import __version__
-from streamwise.cli import data, demo, workspace
+from streamwise.cli import data, demo, sample, workspace
 
 __all__ = ["app", "main"]
 
@@ -46,6 +46,7 @@ app.command("init")(workspace.init)
 app.command("import")(data.import_)
 app.command("quarantine")(data.quarantine)
 app.command("demo")(demo.demo)
+app.command("sample")(sample.sample)
 
 
 def main() -> None:
