@@ -15,7 +15,7 @@ from ibis.backends import BaseBackend
 
 from streamwise.errors import ConfigError
 
-__all__ = ["connect", "connect_duckdb", "connect_postgres"]
+__all__ = ["connect", "connect_duckdb", "connect_postgres", "open_table", "redact"]
 
 
 def connect_duckdb(
@@ -74,3 +74,41 @@ def connect(engine: str, *, duckdb_path: str | Path = ":memory:", **options: Any
             "postgresql:// URL"
         )
     raise ConfigError(f'unknown engine {engine!r}; use "duckdb" or a postgresql:// URL')
+
+
+def redact(url: str) -> str:
+    """``url`` without its user and password, fit to show and store."""
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        return url
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return f"{parts.scheme}://{host}{parts.path}"
+
+
+def open_table(url: str, table: str) -> Any:
+    """An Ibis table from another database, to import from.
+
+    ``url`` is ``postgresql://user@host:port/db``, ``sqlite:///path/to/file.db`` or
+    ``duckdb:///path/to/file.duckdb``; ``table`` may be ``schema.table``. Ibis quotes the name,
+    so it never becomes SQL text.
+    """
+    scheme = urlsplit(url).scheme
+    if scheme in {"postgres", "postgresql"}:
+        backend = connect_postgres(url)
+    elif scheme in {"sqlite", "duckdb"}:
+        path = url.split("://", 1)[1]
+        path = path[1:] if path.startswith("/") and not path.startswith("//") else path
+        if not Path(path).exists():
+            raise ConfigError(f"no such database file: {path}")
+        backend = ibis.sqlite.connect(path) if scheme == "sqlite" else ibis.duckdb.connect(path)
+    else:
+        raise ConfigError(
+            f"cannot import from {scheme}://; use postgresql://, sqlite:/// or duckdb:///"
+        )
+    schema, _, name = table.rpartition(".")
+    try:
+        return backend.table(name, database=schema or None)
+    except Exception as exc:  # backends raise their own errors for a missing table
+        raise ConfigError(
+            f"no table {table!r} in {redact(url)} ({type(exc).__name__}); check the name"
+        ) from None

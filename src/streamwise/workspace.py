@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from streamwise import __version__
 from streamwise.data.tables import create_tables
-from streamwise.engine import connect
+from streamwise.engine import connect, redact
 from streamwise.errors import WorkspaceError
 from streamwise.settings import Settings, load_settings
 from streamwise.store import WorkspaceMeta, make_engine, migrate, session_factory
@@ -177,9 +177,9 @@ class Workspace:
         return {
             "workspace": str(self.root),
             "settings": str(self.root / CONFIG_FILE),
-            "engine": self.settings.engine.split("@")[-1],
+            "engine": redact(self.settings.engine),
             "analytics": str(self.analytics_path),
-            "operational": self.operational_url.split("@")[-1],
+            "operational": redact(self.operational_url),
         }
 
     def close(self) -> None:

@@ -115,3 +115,43 @@ def test_demo_builds_a_workspace_with_every_kind(tmp_path: Path) -> None:
     code, out = run("demo", str(tmp_path / "other"), "--customers", "400")
     assert code == 1
     assert (tmp_path / "other" / "precious.txt").exists()
+
+
+def test_import_a_table_of_another_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    ws = tmp_path / "ws"
+    run("init", str(ws))
+    db = tmp_path / "shop.db"
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE clients (customer_id TEXT, email TEXT, signup_date TEXT)")
+        con.executemany(
+            "INSERT INTO clients VALUES (?, ?, ?)",
+            [("C1", "a@example.com", "2024-01-01"), ("C2", "b@example", "2024-01-02")],
+        )
+    code, out = run("import", "customers", f"sqlite:///{db}", "--table", "clients", "-w", str(ws))
+    assert code == 0, out
+    assert "email: not an e-mail address" in out
+    code, out = run("import", "customers", f"sqlite:///{db}", "--table", "nope", "-w", str(ws))
+    assert code == 1
+    assert "no table 'nope'" in out
+
+
+@pytest.mark.postgres
+def test_import_a_postgresql_table(tmp_path: Path, postgres_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("CREATE SCHEMA IF NOT EXISTS crm")
+        con.execute("CREATE TABLE crm.people (customer_id text, signup_date date, email text)")
+        con.execute(
+            "INSERT INTO crm.people VALUES ('P1', '2024-02-01', 'p1@example.com'), "
+            "('P2', '2099-01-01', 'p2@example.com')"
+        )
+    ws = tmp_path / "ws"
+    run("init", str(ws))
+    secret_url = postgres_url.replace("postgres@", "postgres:hunter2@")
+    code, out = run("import", "customers", secret_url, "--table", "crm.people", "-w", str(ws))
+    assert code == 0, out
+    assert "signup_date: in the future" in out
+    assert "hunter2" not in out

@@ -10,8 +10,9 @@ from rich.table import Table
 
 from streamwise.cli.common import WorkspaceOpt, console, errors, open_workspace, progress, stderr
 from streamwise.data.contracts import CONTRACTS
-from streamwise.data.importer import ImportResult, import_files
+from streamwise.data.importer import ImportResult, import_data, import_files
 from streamwise.data.quarantine import export_quarantine, quarantine_rows, quarantine_summary
+from streamwise.engine import open_table, redact
 from streamwise.errors import ConfigError, DataError
 
 __all__ = ["import_", "quarantine", "results_table"]
@@ -62,11 +63,21 @@ def _reasons_table(results: list[ImportResult | DataError]) -> Table | None:
 @errors
 def import_(
     kind: Annotated[str, typer.Argument(help=f"What the files hold: {KINDS}.")],
-    files: Annotated[list[Path], typer.Argument(help="CSV, Parquet or JSON Lines files.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="CSV, Parquet or JSON Lines files (with --table: a database URL)."),
+    ],
     workspace: WorkspaceOpt = Path("."),
     fmt: Annotated[
         Optional[str],  # noqa: UP045 - Typer needs Optional here
         typer.Option("--format", help="csv, parquet or jsonl (default: from the file name)."),
+    ] = None,
+    table: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Import this table of another database instead of files; FILE is then its URL: "
+            "postgresql://user@host/db, sqlite:///file.db or duckdb:///file.duckdb."
+        ),
     ] = None,
 ) -> None:
     """Import files of one KIND into the workspace, checking every row against its contract.
@@ -79,6 +90,8 @@ def import_(
         raise ConfigError(f"unknown kind {kind!r}; use one of: {KINDS}")
     if fmt not in (None, "csv", "parquet", "jsonl"):
         raise ConfigError(f"unknown format {fmt!r}; use csv, parquet or jsonl")
+    if table is not None and len(files) != 1:
+        raise ConfigError("with --table, give exactly one database URL")
     with open_workspace(workspace) as ws, progress() as bar:
         con = ws.duckdb()
         task = bar.add_task(f"importing {kind}", total=len(files))
@@ -89,7 +102,20 @@ def import_(
         def on_done(_result: object) -> None:
             bar.advance(task)
 
-        results = import_files(con, kind, files, fmt=fmt, on_step=on_step, on_done=on_done)  # type: ignore[arg-type]
+        if table is not None:
+            name = f"{redact(files[0])}#{table}"
+            results: list[ImportResult | DataError] = [
+                import_data(con, kind, open_table(files[0], table), name=name)
+            ]
+        else:
+            results = import_files(
+                con,
+                kind,
+                [Path(f) for f in files],
+                fmt=fmt,
+                on_step=on_step,
+                on_done=on_done,  # type: ignore[arg-type]
+            )
         bar.update(task, description=f"imported {kind}")
     console.print(results_table(results))
     reasons = _reasons_table(results)
