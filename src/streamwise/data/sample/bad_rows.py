@@ -147,29 +147,43 @@ class BadRowSink:
             return
         picks = self.rng.integers(0, len(frame), n_bad)
         which = self.rng.integers(0, len(defects), n_bad)
-        copies = []
-        for pick, d in zip(picks, which, strict=True):
-            column, defect, apply = defects[d]
-            row = frame.iloc[[pick]].copy()
-            self._serial += 1
-            key_col = FRESH_KEY[name]
-            if name == "order_lines":  # an integer key part: a line number no order has
-                fresh: object = 1_000_000 + self._serial
+        serials = self._serial + 1 + np.arange(n_bad)
+        self._serial += n_bad
+        key_col = FRESH_KEY[name]
+        copies = frame.iloc[picks].reset_index(drop=True)
+        if name == "order_lines":  # an integer key part: a line number no order has
+            copies[key_col] = 1_000_000 + serials
+        else:
+            copies[key_col] = [f"BAD-{name}-{n:07d}" for n in serials]
+        copies["_bad_serial"] = serials
+        parts = []
+        for d, (column, defect, apply) in enumerate(defects):
+            part = copies[which == d].copy()
+            if part.empty:
+                continue
+            apply(part)
+            if name == "order_lines":
+                keys = part["order_id"].astype(str) + "|" + part[key_col].astype(str)
             else:
-                fresh = f"BAD-{name}-{self._serial:07d}"
-            row.loc[:, key_col] = fresh
-            apply(row)
-            key = f"{row['order_id'].iloc[0]}|{fresh}" if name == "order_lines" else str(fresh)
-            copies.append(row)
-            self.bad_rows.append(BadRow(name, key, column, defect))
-        bad = pd.concat(copies, ignore_index=True)
+                keys = part[key_col].astype(str)
+            self.bad_rows += [BadRow(name, k, column, defect) for k in keys]
+            parts.append(part)
+        # Keep the defects in the order they were drawn, whatever the table.
+        bad = pd.concat(parts).sort_values("_bad_serial").drop(columns="_bad_serial")
+        bad = bad.reset_index(drop=True)
         bad = bad.astype({c: frame[c].dtype for c in frame.columns if c in bad}, errors="ignore")
-        combined = pd.concat([frame, bad], ignore_index=True)
-        # Scatter the bad rows through the chunk, keeping the good rows' order.
-        order = np.arange(len(frame), dtype=float)
-        slots = self.rng.uniform(-0.5, len(frame) - 0.5, n_bad)
-        position = np.argsort(np.concatenate([order, slots]), kind="stable")
-        self.inner.write(name, combined.iloc[position].reset_index(drop=True))
+        # Scatter the bad rows over a few places in the chunk. Writing slices around them
+        # avoids copying the chunk (a full reorder costs more than generating it).
+        groups = min(n_bad, 16)
+        cuts = np.sort(self.rng.integers(0, len(frame) + 1, groups))
+        start = 0
+        for cut, part in zip(cuts, np.array_split(np.arange(n_bad), groups), strict=True):
+            if cut > start:
+                self.inner.write(name, frame.iloc[start:cut])
+            self.inner.write(name, bad.iloc[part])
+            start = int(cut)
+        if start < len(frame):
+            self.inner.write(name, frame.iloc[start:])
 
     def close(self) -> None:
         self.inner.close()
