@@ -325,12 +325,13 @@ def _count_and_find_duplicates(
     """
     keys = ", ".join(_q(k) for k in contract.key)
     typed_keys = ", ".join(f"{typed_sql(contract.column(k))} AS {_q(k)}" for k in contract.key)
+    key_sql = source.select(contract.key)
     required = [k for k in contract.key if contract.column(k).required]
     complete = " AND ".join(f"{_q(k)} IS NOT NULL" for k in required) or "TRUE"
     rows = _exec(
         con,
         f"SELECT GROUPING({keys}) > 0 AS total, count(*) FILTER (WHERE {complete}) AS n, "
-        f"count(*) AS n_all FROM (SELECT {typed_keys} FROM ({source.sql})) "
+        f"count(*) AS n_all FROM (SELECT {typed_keys} FROM ({key_sql})) "
         f"GROUP BY GROUPING SETS (({keys}), ()) HAVING count(*) > 1 OR GROUPING({keys}) > 0",
         params,
     )
@@ -339,14 +340,14 @@ def _count_and_find_duplicates(
     _exec(
         con,
         f"CREATE OR REPLACE TEMP TABLE {DUPS} AS SELECT {typed_keys}, 0::BIGINT AS _first "
-        f"FROM ({source.sql}) LIMIT 0",
+        f"FROM ({key_sql}) LIMIT 0",
         params,
     )
     if has_dups:
         _exec(
             con,
             f"INSERT INTO {DUPS} SELECT {keys}, min(_row) FROM (SELECT _row, {typed_keys} "
-            f"FROM ({source.sql})) WHERE {complete} GROUP BY ALL HAVING count(*) > 1",
+            f"FROM ({key_sql})) WHERE {complete} GROUP BY ALL HAVING count(*) > 1",
             params,
         )
     return int(total)
@@ -389,7 +390,7 @@ def _number_bad_rows(
     _exec(
         con,
         f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT s._row, b.* FROM "
-        f"(SELECT _row, {', '.join(keys)} FROM ({source.sql}) WHERE {first} IN "
+        f"(SELECT _row, {', '.join(keys)} FROM ({source.select(contract.key)}) WHERE {first} IN "
         f"(SELECT {first} FROM {BAD_TEXT} WHERE {first} IS NOT NULL)) s "
         f"JOIN {BAD_TEXT} b ON {_raw_key_match(contract, 's', 'b')}",
         params,

@@ -8,7 +8,7 @@ and file columns are referred to by position.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -91,6 +91,11 @@ class Source:
     missing: tuple[str, ...]
     ignored: tuple[str, ...]
     fmt: str
+    narrow: Callable[[Sequence[str]], str] | None = None
+
+    def select(self, names: Sequence[str]) -> str:
+        """Like ``sql`` with only the named contract columns (the others are not even read)."""
+        return self.sql if self.narrow is None else self.narrow(names)
 
 
 def detect_format(path: Path) -> Format:
@@ -146,11 +151,18 @@ def _select(
     row_sql: str,
     from_sql: str,
     extra: str = "TRUE AS _json_ok",
+    only: Sequence[str] | None = None,
 ) -> str:
     cols = ",\n  ".join(
-        f'{_raw_expr(c, exprs.get(c.name))} AS "_r_{c.name}"' for c in contract.columns
+        f'{_raw_expr(c, exprs.get(c.name))} AS "_r_{c.name}"'
+        for c in contract.columns
+        if only is None or c.name in only
     )
     return f"SELECT {row_sql} AS _row, {extra},\n  {cols}\nFROM {from_sql}"
+
+
+def _narrow(*args: Any) -> Callable[[Sequence[str]], str]:
+    return lambda names: _select(*args, only=names)
 
 
 def _describe(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[tuple]:
@@ -226,6 +238,7 @@ def _positional(
         name=name,
         key=key,
         sql=_select(contract, exprs, f"#{len(names) + 1}", from_sql),
+        narrow=_narrow(contract, exprs, f"#{len(names) + 1}", from_sql),
         params=params,
         found=tuple(c for c in contract.names if c in pos),
         missing=tuple(c for c in contract.names if c not in pos),
@@ -271,6 +284,7 @@ def _jsonl_source(
         missing=tuple(c for c in contract.names if c not in pos),
         ignored=tuple(k for i, k in enumerate(keys) if i not in used),
         fmt="jsonl",
+        narrow=_narrow(contract, exprs, "ordinality", inner, "_ok AS _json_ok"),
     )
 
 
