@@ -26,7 +26,8 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from streamwise.data.contracts import TYPE_WORDS, Column, Contract, get_contract
+from streamwise.data.checks import Check, checks, quote, typed_sql
+from streamwise.data.contracts import Contract, get_contract
 from streamwise.data.sources import (
     REJECTS_SCAN,
     REJECTS_TABLE,
@@ -39,7 +40,7 @@ from streamwise.data.sources import (
 from streamwise.data.tables import IMPORTS, QUARANTINE
 from streamwise.errors import DataError
 
-__all__ = ["Check", "ImportResult", "checks", "import_data", "import_file", "import_files"]
+__all__ = ["ImportResult", "import_data", "import_file", "import_files"]
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 DUPS = "_sw_dups"
@@ -90,16 +91,6 @@ class ImportResult:
         return pd.DataFrame([d])
 
 
-@dataclass(frozen=True)
-class Check:
-    """One way a row can be invalid: ``bad`` is SQL that is true for an invalid row."""
-
-    column: str | None
-    reason: str
-    bad: str
-    value: str
-
-
 def _exec(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> list[tuple]:
     """Run one statement and fetch its result (DuckDB wants results consumed before the next).
 
@@ -110,115 +101,11 @@ def _exec(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) 
     return con.execute(sql, bound).fetchall()
 
 
-def _q(name: str) -> str:
-    return f'"{name}"'
-
-
-def typed_sql(col: Column) -> str:
-    """SQL giving the typed value of a column from its text ``_r_<name>`` (NULL if invalid)."""
-    raw = _q(f"_r_{col.name}")
-    if col.type == "VARCHAR":
-        return raw
-    if col.type == "TIMESTAMP":
-        # An offset after the date (+02:00, -0130) is converted to UTC; the slower time-zone
-        # cast runs only for such values. "Z" and no offset mean UTC already.
-        return (
-            f"CASE WHEN strpos(substr({raw}, 11), '+') > 0 OR strpos(substr({raw}, 11), '-') > 0 "
-            f"THEN CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP) "
-            f"ELSE TRY_CAST({raw} AS TIMESTAMP) END"
-        )
-    if col.type == "JSON":
-        return f"CASE WHEN json_valid({raw}) THEN {raw}::JSON END"
-    if col.type == "BIGINT":  # "3" and "3.0" are whole numbers, "1.5" is not (no rounding)
-        return (
-            f"CASE WHEN contains({raw}, '.') THEN CASE WHEN TRY_CAST({raw} AS DOUBLE) % 1 = 0 "
-            f"THEN TRY_CAST(TRY_CAST({raw} AS DOUBLE) AS BIGINT) END "
-            f"ELSE TRY_CAST({raw} AS BIGINT) END"
-        )
-    return f"TRY_CAST({raw} AS {col.type})"
-
-
-def _fk(col: Column) -> tuple[str, str]:
-    kind, ref = col.references.split(".")  # type: ignore[union-attr]
-    return kind, ref
-
-
-def checks(contract: Contract) -> list[Check]:
-    """Every check of a contract, in the order problems are reported.
-
-    The SQL refers to ``_r_<name>`` (text) and ``<name>`` (typed) columns and to the
-    parameter ``$today``.
-    """
-    out: list[Check] = [Check(None, "not a JSON object", "NOT _json_ok", "NULL")]
-    for col in contract.columns:
-        name, raw = _q(col.name), _q(f"_r_{col.name}")
-        if col.required:
-            out.append(Check(col.name, "missing required value", f"{raw} IS NULL", raw))
-        if col.type != "VARCHAR":
-            out.append(
-                Check(
-                    col.name,
-                    f"not a valid {TYPE_WORDS[col.type]}",
-                    f"{raw} IS NOT NULL AND {name} IS NULL",
-                    raw,
-                )
-            )
-        if col.min is not None:
-            op = "<=" if col.exclusive_min else "<"
-            words = "must be greater than" if col.exclusive_min else "below the minimum of"
-            out.append(Check(col.name, f"{words} {col.min:g}", f"{name} {op} {col.min!r}", raw))
-        if col.max is not None:
-            out.append(
-                Check(col.name, f"above the maximum of {col.max:g}", f"{name} > {col.max!r}", raw)
-            )
-        if col.allowed:
-            values = ", ".join(sql_literal(v) for v in col.allowed)
-            out.append(
-                Check(
-                    col.name,
-                    "not one of: " + ", ".join(col.allowed),
-                    f"{name} NOT IN ({values})",
-                    raw,
-                )
-            )
-        if col.pattern:
-            out.append(
-                Check(
-                    col.name,
-                    f"not {col.pattern_hint}",
-                    f"NOT regexp_full_match({name}, {sql_literal(col.pattern)})",
-                    raw,
-                )
-            )
-        if col.not_future:
-            limit = "$today" if col.type == "DATE" else "($today + INTERVAL 1 DAY)"
-            op = ">" if col.type == "DATE" else ">="
-            out.append(Check(col.name, "in the future", f"{name} {op} {limit}", raw))
-        if col.references:
-            kind, ref = _fk(col)
-            out.append(
-                Check(
-                    col.name,
-                    f"not found in {kind}.{ref} (import {kind} first, or correct the value)",
-                    f"{name} IS NOT NULL AND {name} NOT IN "
-                    f"(SELECT {_q(ref)} FROM {_q(kind)} WHERE {_q(ref)} IS NOT NULL)",
-                    raw,
-                )
-            )
-    for rule in contract.rules:
-        out.append(
-            Check(
-                rule.columns[0], rule.description, f"NOT ({rule.sql})", _q(f"_r_{rule.columns[0]}")
-            )
-        )
-    return out
-
-
 def _typed_cte(contract: Contract, source: Source, with_dups: bool) -> str:
-    typed = ",\n  ".join(f"{typed_sql(c)} AS {_q(c.name)}" for c in contract.columns)
+    typed = ",\n  ".join(f"{typed_sql(c)} AS {quote(c.name)}" for c in contract.columns)
     sql = f"WITH src AS ({source.sql}),\ntyped0 AS (SELECT src.*,\n  {typed}\nFROM src)"
     if with_dups:
-        on = " AND ".join(f"t.{_q(k)} IS NOT DISTINCT FROM d.{_q(k)}" for k in contract.key)
+        on = " AND ".join(f"t.{quote(k)} IS NOT DISTINCT FROM d.{quote(k)}" for k in contract.key)
         sql += f",\ntyped AS (SELECT t.*, d._first FROM typed0 t LEFT JOIN {DUPS} d ON {on})"
     else:
         sql += ",\ntyped AS (SELECT *, NULL::BIGINT AS _first FROM typed0)"
@@ -287,13 +174,13 @@ def _merge(
     con: duckdb.DuckDBPyConnection, contract: Contract, select_valid: str, params: dict
 ) -> tuple[int, int, int]:
     """Merge valid rows into the table; return (inserted, updated, unchanged)."""
-    table, cols = _q(contract.kind), ", ".join(_q(c) for c in contract.names)
+    table, cols = quote(contract.kind), ", ".join(quote(c) for c in contract.names)
     empty = _exec(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)")[0][0] == 0
     if empty:
         n = _exec(con, f"INSERT INTO {table} ({cols}) {select_valid}", params)[0][0]
         return int(n), 0, 0
     _exec(con, f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS {select_valid}", params)
-    on = " AND ".join(f"i.{_q(k)} IS NOT DISTINCT FROM t.{_q(k)}" for k in contract.key)
+    on = " AND ".join(f"i.{quote(k)} IS NOT DISTINCT FROM t.{quote(k)}" for k in contract.key)
     _exec(
         con,
         f"CREATE OR REPLACE TEMP TABLE {DIFF} AS SELECT {cols} FROM {INCOMING} EXCEPT ALL "
@@ -305,7 +192,7 @@ def _merge(
     updated = _exec(con, f"SELECT count(*) FROM {DIFF} d SEMI JOIN {table} t ON {on_d}")[0][0]
     if updated:
         where = " AND ".join(
-            f"d.{_q(k)} IS NOT DISTINCT FROM {table}.{_q(k)}" for k in contract.key
+            f"d.{quote(k)} IS NOT DISTINCT FROM {table}.{quote(k)}" for k in contract.key
         )
         _exec(con, f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM {DIFF} d WHERE {where})")
     _exec(con, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {DIFF}")
@@ -323,11 +210,11 @@ def _count_and_find_duplicates(
     duplicates (those rows are refused anyway). Only when real duplicates exist does a second,
     numbered pass find the row each duplicated key first appears on (the DUPS table).
     """
-    keys = ", ".join(_q(k) for k in contract.key)
-    typed_keys = ", ".join(f"{typed_sql(contract.column(k))} AS {_q(k)}" for k in contract.key)
+    keys = ", ".join(quote(k) for k in contract.key)
+    typed_keys = ", ".join(f"{typed_sql(contract.column(k))} AS {quote(k)}" for k in contract.key)
     key_sql = source.select(contract.key)
     required = [k for k in contract.key if contract.column(k).required]
-    complete = " AND ".join(f"{_q(k)} IS NOT NULL" for k in required) or "TRUE"
+    complete = " AND ".join(f"{quote(k)} IS NOT NULL" for k in required) or "TRUE"
     rows = _exec(
         con,
         f"SELECT GROUPING({keys}) > 0 AS total, count(*) FILTER (WHERE {complete}) AS n, "
@@ -355,7 +242,8 @@ def _count_and_find_duplicates(
 
 def _raw_key_match(contract: Contract, left: str, right: str) -> str:
     return " AND ".join(
-        f"{left}.{_q('_r_' + k)} IS NOT DISTINCT FROM {right}.{_q('_r_' + k)}" for k in contract.key
+        f"{left}.{quote('_r_' + k)} IS NOT DISTINCT FROM {right}.{quote('_r_' + k)}"
+        for k in contract.key
     )
 
 
@@ -366,7 +254,7 @@ def _collect_bad_text(
 
     This pass runs without row numbers, so DuckDB reads and checks the file on every core.
     """
-    raw = ", ".join(_q(f"_r_{c}") for c in contract.names)
+    raw = ", ".join(quote(f"_r_{c}") for c in contract.names)
     _exec(
         con,
         f"CREATE OR REPLACE TEMP TABLE {BAD_TEXT} AS {_typed_cte(contract, source, False)}\n"
@@ -385,7 +273,7 @@ def _number_bad_rows(
     rows whose key is in BAD_TEXT suffices. Rows without a usable key (or sharing one) are
     matched on their whole text instead.
     """
-    keys = [_q(f"_r_{k}") for k in contract.key]
+    keys = [quote(f"_r_{k}") for k in contract.key]
     first = keys[0]
     _exec(
         con,
@@ -400,7 +288,7 @@ def _number_bad_rows(
     if unique[0] == unique[1] == n_bad_text:
         return
     # Some rows have no key or share one: match every candidate on its whole text.
-    raw = ["_json_ok", *(_q(f"_r_{c}") for c in contract.names)]
+    raw = ["_json_ok", *(quote(f"_r_{c}") for c in contract.names)]
     same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM b.{c}" for c in raw)
     near = f"{first} IN (SELECT {first} FROM {BAD_TEXT} WHERE {first} IS NOT NULL)"
     if _exec(con, f"SELECT count(*) FROM {BAD_TEXT} WHERE {first} IS NULL")[0][0]:
@@ -431,7 +319,9 @@ def _quarantine_rows(
         for i, c in enumerate(cs)
     )
     record = (
-        "to_json({" + ", ".join(f"{sql_literal(c)}: {_q('_r_' + c)}" for c in contract.names) + "})"
+        "to_json({"
+        + ", ".join(f"{sql_literal(c)}: {quote('_r_' + c)}" for c in contract.names)
+        + "})"
     )
     few = Source(
         name=source.name,
@@ -485,8 +375,8 @@ def _run(
     row_map = _row_map(con, source)
     cs = _all_checks(contract, row_map)
     bad = _bad_any(cs)
-    cols = ", ".join(_q(c) for c in contract.names)
-    raw = ", ".join(_q(f"_r_{c}") for c in contract.names)
+    cols = ", ".join(quote(c) for c in contract.names)
+    raw = ", ".join(quote(f"_r_{c}") for c in contract.names)
     if with_dups:
         # Refusing a later duplicate needs row numbers: check while numbering (slower, rare).
         step("checking rows")
