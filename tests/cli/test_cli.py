@@ -155,3 +155,18 @@ def test_import_a_postgresql_table(tmp_path: Path, postgres_url: str) -> None:
     assert code == 0, out
     assert "signup_date: in the future" in out
     assert "hunter2" not in out
+
+
+def test_empty_files_are_errors_that_say_so(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    run("init", str(ws))
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("customer_id,email,signup_date\n")
+    zero = tmp_path / "zero.csv"
+    zero.write_text("")
+    code, out = run("import", "customers", str(header_only), "-w", str(ws))
+    assert code == 1
+    assert "has no data rows" in out
+    code, out = run("import", "customers", str(zero), "-w", str(ws))
+    assert code == 1
+    assert "the file is empty" in out

@@ -129,6 +129,13 @@ def import_(
         if isinstance(r, DataError):
             stderr.print(f"[bold red]Error:[/] {r}", highlight=False)
             failed = True
+        elif r.rows_read == 0:
+            stderr.print(
+                f"[bold red]Error:[/] {r.source}: has no data rows, only a header; "
+                "nothing was imported",
+                highlight=False,
+            )
+            failed = True
         elif r.landed == 0:
             stderr.print(
                 f"[bold red]Error:[/] {r.source}: none of its {r.rows_read:,} rows could be used; "

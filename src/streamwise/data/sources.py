@@ -192,6 +192,8 @@ def file_source(
     path = Path(path)
     if not path.is_file():
         raise DataError("no such file; check the path", source=str(path))
+    if path.stat().st_size == 0:
+        raise DataError("the file is empty (0 bytes); export it again", source=str(path))
     fmt = fmt or detect_format(path)
     params: dict[str, Any] = {"path": str(path.resolve())}
     if fmt == "jsonl":
