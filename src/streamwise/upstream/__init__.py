@@ -1,0 +1,1 @@
+"""Upstream (strategic) marketing: customer analytics, research, competitors, trends."""

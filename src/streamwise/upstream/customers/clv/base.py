@@ -1,0 +1,154 @@
+"""Shared machinery of the customer-lifetime-value models: data checks, compression to unique
+rows with weights, maximum likelihood in log-parameter space, standard errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from streamwise.errors import DataError, ModelError
+
+__all__ = ["ClvModel", "compress", "numerical_hessian"]
+
+
+def compress(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Unique rows of ``columns`` and their weights (``weights`` column if present, else counts).
+
+    Likelihoods are sums over customers of a function of these columns only, so fitting on the
+    unique rows with weights gives the same optimum at a fraction of the cost.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"the summary has no column {missing[0]!r}; it needs {', '.join(columns)} "
+            "(make it with streamwise.upstream.customers.summarize)",
+            column=missing[0],
+        )
+    values = frame[list(columns)].to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        raise DataError("the summary holds missing or infinite values; drop or fix those rows")
+    weights = (
+        frame["weights"].to_numpy(dtype=float)
+        if "weights" in frame.columns
+        else np.ones(len(frame))
+    )
+    uniq, inverse = np.unique(values, axis=0, return_inverse=True)
+    w = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
+    return uniq, w
+
+
+def numerical_hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
+    """Central-difference Hessian of ``f`` at ``x`` (steps scaled to each coordinate)."""
+    n = len(x)
+    h = 1e-4 * np.maximum(np.abs(x), 1e-2)
+    hess = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            e_i, e_j = np.eye(n)[i] * h[i], np.eye(n)[j] * h[j]
+            value = (f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)) / (
+                4 * h[i] * h[j]
+            )
+            hess[i, j] = hess[j, i] = value
+    return hess
+
+
+class ClvModel:
+    """Base of the CLV estimators: subclasses name their parameters and data columns and give
+    the per-row log-likelihood; ``fit`` maximises the weighted sum."""
+
+    _param_names: tuple[str, ...] = ()
+    _columns: tuple[str, ...] = ()
+
+    def __init__(self, penalizer: float = 0.0, initial: dict[str, float] | None = None) -> None:
+        self.penalizer = penalizer
+        self.initial = initial
+
+    # subclasses ----------------------------------------------------------------------------
+    def _loglik(self, params: np.ndarray, data: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # fitting -------------------------------------------------------------------------------
+    def _negative(self, log_params: np.ndarray, data: np.ndarray, w: np.ndarray) -> float:
+        params = np.exp(log_params)
+        ll = float(np.dot(w, self._loglik(params, data)))
+        penalty = self.penalizer * float(np.sum(params**2))
+        value = -(ll - penalty) / w.sum()
+        return value if np.isfinite(value) else 1e100
+
+    def fit(self, summary: pd.DataFrame) -> ClvModel:
+        """Maximum-likelihood fit on a summary frame; returns ``self``.
+
+        Raises
+        ------
+        ModelError
+            When the optimiser does not converge, with what to try.
+        """
+        data, w = compress(summary, self._columns)
+        self._check(data)
+        start = np.log(
+            [self.initial[p] for p in self._param_names]
+            if self.initial
+            else np.ones(len(self._param_names))
+        )
+        res = optimize.minimize(
+            self._negative, start, args=(data, w), method="BFGS", options={"gtol": 1e-9}
+        )
+        if not res.success:
+            res = optimize.minimize(
+                self._negative, res.x, args=(data, w), method="Nelder-Mead",
+                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000},
+            )  # fmt: skip
+        if not res.success or not np.all(np.isfinite(res.x)):
+            raise ModelError(
+                f"{type(self).__name__} did not converge ({res.message}); try a penalizer "
+                "(e.g. penalizer=0.001), other initial values, or check the summary for outliers"
+            )
+        params = np.exp(res.x)
+        self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
+        self.log_likelihood_ = float(np.dot(w, self._loglik(params, data)))
+        self.n_customers_ = float(w.sum())
+        self.n_unique_ = len(w)
+
+        def total(p: np.ndarray) -> float:
+            return -float(np.dot(w, self._loglik(p, data)))
+
+        hess = numerical_hessian(total, params)
+        try:
+            cov = np.linalg.inv(hess)
+            se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        except np.linalg.LinAlgError:
+            se = np.full(len(params), np.nan)
+        self.standard_errors_ = dict(zip(self._param_names, se.tolist(), strict=True))
+        return self
+
+    def _check(self, data: np.ndarray) -> None:
+        """Subclasses refuse data that breaks the model's assumptions."""
+
+    def _params(self) -> list[float]:
+        if not hasattr(self, "params_"):
+            raise ModelError(f"{type(self).__name__} is not fitted yet; call fit(summary) first")
+        return [self.params_[p] for p in self._param_names]
+
+    def summary(self) -> pd.DataFrame:
+        """Parameters with standard errors and 95% intervals."""
+        self._params()
+        rows = []
+        for p in self._param_names:
+            est, se = self.params_[p], self.standard_errors_[p]
+            rows.append({"parameter": p, "estimate": est, "std_error": se,
+                         "lower_95": est - 1.96 * se, "upper_95": est + 1.96 * se})  # fmt: skip
+        return pd.DataFrame(rows).set_index("parameter")
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        if not hasattr(self, "params_"):
+            return f"<streamwise {name}: not fitted>"
+        shown = ", ".join(f"{k}: {v:.3f}" for k, v in self.params_.items())
+        return f"<streamwise {name}: fitted with {self.n_customers_:,.0f} customers, {shown}>"
+
+    def _arrays(self, *values: Any) -> list[np.ndarray]:
+        return [np.asarray(v, dtype=float) for v in values]
