@@ -1,5 +1,8 @@
-"""Customer-lifetime-value models (buy-till-you-die and spend models)."""
+"""Customer-lifetime-value models (buy-till-you-die, spend and churn models)."""
 
 from streamwise.upstream.customers.clv.bgnbd import BetaGeo
+from streamwise.upstream.customers.clv.gamma_gamma import GammaGamma
+from streamwise.upstream.customers.clv.mbgnbd import ModifiedBetaGeo
+from streamwise.upstream.customers.clv.sbg import ShiftedBetaGeo
 
-__all__ = ["BetaGeo"]
+__all__ = ["BetaGeo", "GammaGamma", "ModifiedBetaGeo", "ShiftedBetaGeo"]
