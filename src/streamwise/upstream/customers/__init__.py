@@ -4,6 +4,7 @@ from streamwise.upstream.customers.clv import (
     BetaGeo,
     GammaGamma,
     ModifiedBetaGeo,
+    ParetoNBD,
     ShiftedBetaGeo,
 )
 from streamwise.upstream.customers.summaries import summarize, summary_expr
@@ -12,6 +13,7 @@ __all__ = [
     "BetaGeo",
     "GammaGamma",
     "ModifiedBetaGeo",
+    "ParetoNBD",
     "ShiftedBetaGeo",
     "summarize",
     "summary_expr",

@@ -3,6 +3,7 @@
 from streamwise.upstream.customers.clv.bgnbd import BetaGeo
 from streamwise.upstream.customers.clv.gamma_gamma import GammaGamma
 from streamwise.upstream.customers.clv.mbgnbd import ModifiedBetaGeo
+from streamwise.upstream.customers.clv.pareto_nbd import ParetoNBD
 from streamwise.upstream.customers.clv.sbg import ShiftedBetaGeo
 
-__all__ = ["BetaGeo", "GammaGamma", "ModifiedBetaGeo", "ShiftedBetaGeo"]
+__all__ = ["BetaGeo", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD", "ShiftedBetaGeo"]
