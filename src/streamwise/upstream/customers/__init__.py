@@ -2,6 +2,7 @@
 
 from streamwise.upstream.customers.clv import (
     BetaGeo,
+    BetaGeoBetaBinom,
     GammaGamma,
     ModifiedBetaGeo,
     ParetoNBD,
@@ -11,6 +12,7 @@ from streamwise.upstream.customers.summaries import summarize, summary_expr
 
 __all__ = [
     "BetaGeo",
+    "BetaGeoBetaBinom",
     "GammaGamma",
     "ModifiedBetaGeo",
     "ParetoNBD",

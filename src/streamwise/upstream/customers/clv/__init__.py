@@ -1,9 +1,17 @@
 """Customer-lifetime-value models (buy-till-you-die, spend and churn models)."""
 
+from streamwise.upstream.customers.clv.bgbb import BetaGeoBetaBinom
 from streamwise.upstream.customers.clv.bgnbd import BetaGeo
 from streamwise.upstream.customers.clv.gamma_gamma import GammaGamma
 from streamwise.upstream.customers.clv.mbgnbd import ModifiedBetaGeo
 from streamwise.upstream.customers.clv.pareto_nbd import ParetoNBD
 from streamwise.upstream.customers.clv.sbg import ShiftedBetaGeo
 
-__all__ = ["BetaGeo", "GammaGamma", "ModifiedBetaGeo", "ParetoNBD", "ShiftedBetaGeo"]
+__all__ = [
+    "BetaGeo",
+    "BetaGeoBetaBinom",
+    "GammaGamma",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
+    "ShiftedBetaGeo",
+]
