@@ -8,15 +8,19 @@ from streamwise.upstream.customers.clv import (
     ParetoNBD,
     ShiftedBetaGeo,
 )
+from streamwise.upstream.customers.rfm import SEGMENT_RULES, rfm, rfm_segment
 from streamwise.upstream.customers.summaries import summarize, summary_expr
 
 __all__ = [
+    "SEGMENT_RULES",
     "BetaGeo",
     "BetaGeoBetaBinom",
     "GammaGamma",
     "ModifiedBetaGeo",
     "ParetoNBD",
     "ShiftedBetaGeo",
+    "rfm",
+    "rfm_segment",
     "summarize",
     "summary_expr",
 ]
