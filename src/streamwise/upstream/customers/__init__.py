@@ -7,6 +7,8 @@ from streamwise.upstream.customers.clv import (
     ModifiedBetaGeo,
     ParetoNBD,
     ShiftedBetaGeo,
+    customer_lifetime_value,
+    holdout_validation,
 )
 from streamwise.upstream.customers.rfm import SEGMENT_RULES, rfm, rfm_segment
 from streamwise.upstream.customers.summaries import summarize, summary_expr
@@ -19,6 +21,8 @@ __all__ = [
     "ModifiedBetaGeo",
     "ParetoNBD",
     "ShiftedBetaGeo",
+    "customer_lifetime_value",
+    "holdout_validation",
     "rfm",
     "rfm_segment",
     "summarize",

@@ -1,4 +1,4 @@
-"""Customer-lifetime-value models (buy-till-you-die, spend and churn models)."""
+"""Customer-lifetime-value models (buy-till-you-die, spend and churn models) and CLV."""
 
 from streamwise.upstream.customers.clv.bgbb import BetaGeoBetaBinom
 from streamwise.upstream.customers.clv.bgnbd import BetaGeo
@@ -6,6 +6,7 @@ from streamwise.upstream.customers.clv.gamma_gamma import GammaGamma
 from streamwise.upstream.customers.clv.mbgnbd import ModifiedBetaGeo
 from streamwise.upstream.customers.clv.pareto_nbd import ParetoNBD
 from streamwise.upstream.customers.clv.sbg import ShiftedBetaGeo
+from streamwise.upstream.customers.clv.value import customer_lifetime_value, holdout_validation
 
 __all__ = [
     "BetaGeo",
@@ -14,4 +15,6 @@ __all__ = [
     "ModifiedBetaGeo",
     "ParetoNBD",
     "ShiftedBetaGeo",
+    "customer_lifetime_value",
+    "holdout_validation",
 ]
