@@ -170,3 +170,29 @@ def test_empty_files_are_errors_that_say_so(tmp_path: Path) -> None:
     code, out = run("import", "customers", str(zero), "-w", str(ws))
     assert code == 1
     assert "the file is empty" in out
+
+
+def test_customer_analytics_commands_write_their_tables(tmp_path: Path) -> None:
+    import duckdb
+
+    ws = tmp_path / "demo"
+    code, out = run("demo", str(ws), "--customers", "500")
+    assert code == 0, out
+    assert "BG/NBD r" in out
+    code, out = run("customers", "summarize", "-w", str(ws), "--calibration-end", "2025-06-30")
+    assert code == 0, out
+    code, out = run("customers", "rfm", "-w", str(ws), "--bins", "4")
+    assert code == 0, out
+    assert "Champions" in out
+    code, out = run("customers", "clv", "-w", str(ws), "--model", "pareto")
+    assert code == 0, out
+    assert "ParetoNBD" in out
+    code, out = run("customers", "clv", "-w", str(ws), "--model", "nope")
+    assert code == 1
+    assert "unknown model 'nope'" in out
+    con = duckdb.connect(str(ws / "analytics.duckdb"), read_only=True)
+    for table in ("customer_summary", "customer_rfm", "customer_clv"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 300, table
+    assert "frequency_holdout" in [
+        r[0] for r in con.execute("DESCRIBE customer_summary").fetchall()
+    ]

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from streamwise import __version__
-from streamwise.cli import data, demo, sample, workspace
+from streamwise.cli import customers, data, demo, sample, workspace
 
 __all__ = ["app", "main"]
 
@@ -47,6 +47,7 @@ app.command("import")(data.import_)
 app.command("quarantine")(data.quarantine)
 app.command("demo")(demo.demo)
 app.command("sample")(sample.sample)
+app.add_typer(customers.app, name="customers")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from streamwise.data.sample import SampleConfig, generate
 from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
 from streamwise.errors import WorkspaceError
+from streamwise.upstream.customers.workspace import run_clv, run_rfm, run_summary
 from streamwise.workspace import CONFIG_FILE, Workspace
 
 __all__ = ["demo", "run_demo"]
@@ -72,6 +73,14 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
             bar.update(imp, description="imported")
             counts = table_counts(con)
             quarantined = quarantine_summary(con)
+            stage = bar.add_task("customer analytics", total=3)
+            bar.update(stage, description="customers: summaries")
+            run_summary(ws)
+            bar.update(stage, advance=1, description="customers: RFM segments")
+            segments = run_rfm(ws)
+            bar.update(stage, advance=1, description="customers: BG/NBD + Gamma-Gamma CLV")
+            clv = run_clv(ws)
+            bar.update(stage, advance=1, description="customer analytics")
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -81,6 +90,9 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "counts": counts,
         "quarantine": quarantined,
         "bad_rows_planted": len(biz.truth.bad_rows),
+        "segments": segments["segment"].value_counts(),
+        "clv": clv,
+        "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
 
@@ -110,6 +122,15 @@ def demo(
         q = per_kind.get(kind, 0)
         table.add_row(kind, f"{n:,}", f"[yellow]{q:,}[/]" if q else "0")
     console.print(table)
+    clv = summary["clv"]
+    top = ", ".join(f"{name} {n:,}" for name, n in summary["segments"].head(4).items())
+    params = ", ".join(f"{k} {v:.3g}" for k, v in clv.purchase_model.params_.items())
+    console.print(
+        f"Customers: RFM segments {top}, ...; BG/NBD {params}; mean P(alive) "
+        f"{clv.customers['probability_alive'].mean():.2f}; 52-week CLV "
+        f"{clv.customers['clv'].sum():,.0f} {summary['currency']} in total "
+        "(tables customer_summary, customer_rfm, customer_clv)."
+    )
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"
