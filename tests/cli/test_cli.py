@@ -187,6 +187,9 @@ def test_customer_analytics_commands_write_their_tables(tmp_path: Path) -> None:
     code, out = run("customers", "clv", "-w", str(ws), "--model", "pareto")
     assert code == 0, out
     assert "ParetoNBD" in out
+    code, out = run("customers", "segment", "-w", str(ws), "--k-max", "6")
+    assert code == 0, out
+    assert "Choosing k" in out
     code, out = run("customers", "clv", "-w", str(ws), "--model", "nope")
     assert code == 1
     assert "unknown model 'nope'" in out

@@ -9,7 +9,13 @@ import typer
 from rich.table import Table
 
 from streamwise.cli.common import WorkspaceOpt, console, errors, open_workspace, progress
-from streamwise.upstream.customers.workspace import PURCHASE_MODELS, run_clv, run_rfm, run_summary
+from streamwise.upstream.customers.workspace import (
+    PURCHASE_MODELS,
+    run_clv,
+    run_rfm,
+    run_segments,
+    run_summary,
+)
 
 __all__ = ["app"]
 
@@ -97,3 +103,37 @@ def clv_cmd(
         f"expected purchases in {horizon:g} weeks {c['expected_purchases'].sum():,.0f}, "
         f"total CLV {c['clv'].sum():,.0f}. Saved as table customer_clv."
     )
+
+
+@app.command("segment")
+@errors
+def segment_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    k_max: Annotated[int, typer.Option(help="Largest number of segments to consider.")] = 10,
+    seed: Annotated[int, typer.Option(help="Seed of the clustering and the bootstrap.")] = 0,
+) -> None:
+    """Behavioural segments: k-means on standardised order frequency, order value, recency,
+    channel mix and category mix, k chosen by silhouette gain over uniform noise, with bootstrap
+    stability; says so when the customers form no distinct groups. Labels are saved as the
+    table **customer_segments**."""
+    with open_workspace(workspace) as ws, progress(transient=True) as bar:
+        bar.add_task("clustering customers", total=None)
+        result = run_segments(ws, k_max=k_max, random_state=seed)
+    scores = Table(title="Choosing k", title_justify="left")
+    for col in ("k", "silhouette", "noise", "gain", "stability (ARI)"):
+        scores.add_column(col, justify="right")
+    for k, row in result.scores.iterrows():
+        mark = " ◀" if k == result.k else ""
+        scores.add_row(f"{k}{mark}", f"{row.silhouette:.2f}", f"{row.reference:.2f}",
+                       f"{row.gain:.2f}", f"{row.stability:.2f}")  # fmt: skip
+    console.print(scores)
+    console.print(result.reason)
+    if result.structure_found:
+        table = Table(title="Segments", title_justify="left")
+        for col in ("segment", "customers", "share", "what sets it apart"):
+            table.add_column(col, justify="left" if col != "customers" else "right")
+        for seg, row in result.profiles.iterrows():
+            table.add_row(str(seg), f"{int(row.customers):,}", f"{row.share:.0%}",
+                          "; ".join(result.distinguishing[int(seg)]))  # fmt: skip
+        console.print(table)
+    console.print("Saved as table customer_segments.")

@@ -18,7 +18,7 @@ from streamwise.data.sample import SampleConfig, generate
 from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
 from streamwise.errors import WorkspaceError
-from streamwise.upstream.customers.workspace import run_clv, run_rfm, run_summary
+from streamwise.upstream.customers.workspace import run_clv, run_rfm, run_segments, run_summary
 from streamwise.workspace import CONFIG_FILE, Workspace
 
 __all__ = ["demo", "run_demo"]
@@ -73,13 +73,15 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
             bar.update(imp, description="imported")
             counts = table_counts(con)
             quarantined = quarantine_summary(con)
-            stage = bar.add_task("customer analytics", total=3)
+            stage = bar.add_task("customer analytics", total=4)
             bar.update(stage, description="customers: summaries")
             run_summary(ws)
             bar.update(stage, advance=1, description="customers: RFM segments")
             segments = run_rfm(ws)
             bar.update(stage, advance=1, description="customers: BG/NBD + Gamma-Gamma CLV")
             clv = run_clv(ws)
+            bar.update(stage, advance=1, description="customers: behavioural segments")
+            clusters = run_segments(ws)
             bar.update(stage, advance=1, description="customer analytics")
     return {
         "workspace": directory,
@@ -92,6 +94,7 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "bad_rows_planted": len(biz.truth.bad_rows),
         "segments": segments["segment"].value_counts(),
         "clv": clv,
+        "clusters": clusters,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
@@ -131,6 +134,7 @@ def demo(
         f"{clv.customers['clv'].sum():,.0f} {summary['currency']} in total "
         "(tables customer_summary, customer_rfm, customer_clv)."
     )
+    console.print(f"Behavioural segments: {summary['clusters'].reason} (table customer_segments).")
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"

@@ -20,12 +20,21 @@ from streamwise.upstream.customers.clv import (
     customer_lifetime_value,
 )
 from streamwise.upstream.customers.rfm import rfm
+from streamwise.upstream.customers.segments import SegmentationResult, Segmenter, customer_features
 from streamwise.upstream.customers.summaries import summarize
 
-__all__ = ["PURCHASE_MODELS", "RESULT_TABLES", "ClvRun", "run_clv", "run_rfm", "run_summary"]
+__all__ = [
+    "PURCHASE_MODELS",
+    "RESULT_TABLES",
+    "ClvRun",
+    "run_clv",
+    "run_rfm",
+    "run_segments",
+    "run_summary",
+]
 
 #: The tables these functions write (their names are fixed here, never taken from input).
-RESULT_TABLES = ("customer_summary", "customer_rfm", "customer_clv")
+RESULT_TABLES = ("customer_summary", "customer_rfm", "customer_clv", "customer_segments")
 
 PURCHASE_MODELS: dict[str, type] = {
     "bgnbd": BetaGeo,
@@ -122,3 +131,19 @@ def run_clv(
     )  # fmt: skip
     _save(workspace, "customer_clv", out)
     return ClvRun(purchase_model=purchases, spend_model=spend, customers=out)
+
+
+def run_segments(workspace: Any, *, k_max: int = 10, random_state: int = 0) -> SegmentationResult:
+    """Behavioural segments of the workspace's customers; labels saved as ``customer_segments``
+    (empty when the customers form no distinct groups)."""
+    lines = workspace.analytics().table("order_lines")  # created with every workspace
+    products = workspace.analytics().table("products")
+    if lines.count().execute() == 0:  # no line items: segment on orders alone
+        lines = products = None
+    features = customer_features(_orders(workspace), lines, products)
+    result = Segmenter(k_values=range(2, k_max + 1), random_state=random_state).fit(features)
+    frame = result.labels.rename_axis("customer_id").reset_index()
+    if frame.empty:
+        frame = pd.DataFrame({"customer_id": pd.Series(dtype=str), "segment": pd.Series(dtype=int)})
+    _save(workspace, "customer_segments", frame)
+    return result
