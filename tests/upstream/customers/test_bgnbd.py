@@ -43,7 +43,9 @@ def test_fit_on_weights_equals_fit_on_rows(cdnow_fit: BetaGeo) -> None:
     counts = s.groupby(["frequency", "recency", "T"]).size().rename("weights").reset_index()
     m = BetaGeo().fit(counts)
     for name in PUBLISHED:
-        assert m.params_[name] == pytest.approx(cdnow_fit.params_[name], rel=1e-6)
+        # Same data, so the same optimum up to the optimiser's tolerance (the likelihood is flat
+        # in a and b: their standard errors are a quarter of their values).
+        assert m.params_[name] == pytest.approx(cdnow_fit.params_[name], rel=1e-4)
 
 
 def test_planted_segment_parameters_are_recovered() -> None:

@@ -97,14 +97,22 @@ class ClvModel:
             else np.ones(len(self._param_names))
         )
         res = optimize.minimize(
-            self._negative, start, args=(data, w), method="BFGS", options={"gtol": 1e-9}
-        )
-        if not res.success:
+            self._negative, start, args=(data, w), method="L-BFGS-B",
+            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2_000},
+        )  # fmt: skip
+        if np.all(np.isfinite(res.x)):  # polish: BFGS reaches a tighter optimum from here
+            polished = optimize.minimize(
+                self._negative, res.x, args=(data, w), method="BFGS", options={"gtol": 1e-10}
+            )
+            if np.all(np.isfinite(polished.x)) and polished.fun <= res.fun:
+                res = polished
+        if not np.all(np.isfinite(res.x)) or np.linalg.norm(res.jac) > 1e-4:
             res = optimize.minimize(
-                self._negative, res.x, args=(data, w), method="Nelder-Mead",
-                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20_000},
+                self._negative, res.x if np.all(np.isfinite(res.x)) else start, args=(data, w),
+                method="Nelder-Mead",
+                options={"xatol": 1e-10, "fatol": 1e-13, "maxiter": 20_000},
             )  # fmt: skip
-        if not res.success or not np.all(np.isfinite(res.x)):
+        if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun) or res.fun >= 1e100:
             raise ModelError(
                 f"{type(self).__name__} did not converge ({res.message}); try a penalizer "
                 "(e.g. penalizer=0.001), other initial values, or check the summary for outliers"
