@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 from streamwise.errors import DataError
 from streamwise.upstream.customers.clv.base import ClvModel
@@ -67,6 +67,37 @@ class BetaGeo(ClvModel):
                 -np.inf,
             )
         return a1 + a2 + np.logaddexp(a3, a4)
+
+    def _prepare(self, data: np.ndarray) -> tuple[np.ndarray, ...]:
+        x, t_x, T = data.T
+        xs, index = np.unique(x, return_inverse=True)  # few distinct counts: per-x terms once
+        return x, t_x, T, xs, index.ravel()
+
+    def _gradient(self, params: np.ndarray, prepared: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Eq. 6 and its derivatives in (r, α, a, b); terms that depend on x alone are computed
+        once per distinct x."""
+        r, alpha, a, b = params
+        x, t_x, T, xs, ix = prepared
+        has = x > 0
+        # per distinct x
+        lg = (gammaln(r + xs) - gammaln(r))[ix]
+        dig_rx = digamma(r + xs)[ix]
+        bx = betaln(a, b + xs) - betaln(a, b)
+        d_a2 = (digamma(a + b) - digamma(a + b + xs))[ix]
+        d_b2 = (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b))[ix]
+        log_bx1 = np.log(np.maximum(b + xs - 1, 1e-300))[ix]
+        la_T, la_tx = np.log(alpha + T), np.log(alpha + t_x)
+        a3 = -(r + x) * la_T
+        a4 = np.where(has, np.log(a) - log_bx1 - (r + x) * la_tx, -np.inf)
+        mix = np.logaddexp(a3, a4)
+        w3, w4 = np.exp(a3 - mix), np.exp(a4 - mix)
+        ll = lg + r * np.log(alpha) + bx[ix] + mix
+        grad = np.empty((len(x), 4))
+        grad[:, 0] = dig_rx - digamma(r) + np.log(alpha) - w3 * la_T - w4 * la_tx
+        grad[:, 1] = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
+        grad[:, 2] = d_a2 + w4 / a
+        grad[:, 3] = d_b2 - w4 / np.where(has, np.exp(log_bx1), 1.0)
+        return ll, grad
 
     def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
         """P(alive at T | x, t_x, T), eq. 11 of the technical note (Fader, Hardie & Lee 2008)."""

@@ -20,6 +20,9 @@ __all__ = ["ModifiedBetaGeo"]
 class ModifiedBetaGeo(BetaGeo):
     """The MBG/NBD model; same interface as :class:`BetaGeo`."""
 
+    def _gradient(self, params: np.ndarray, prepared: Any) -> None:  # type: ignore[override]
+        return None  # BG/NBD's analytic gradient does not apply; numerical gradients are used
+
     def _loglik(self, params: np.ndarray, data: np.ndarray) -> np.ndarray:
         r, alpha, a, b = params
         x, t_x, T = data.T
