@@ -86,7 +86,7 @@ class ClvModel:
 
     # fitting -------------------------------------------------------------------------------
     def _gradient(self, params: np.ndarray, data: Any) -> tuple[np.ndarray, np.ndarray] | None:
-        """Per-row log-likelihood and its gradient (rows x parameters), when a subclass has an
+        """Per-row log-likelihood and its gradient (parameters x rows), when a subclass has an
         analytic one; ``data`` is what :meth:`_prepare` returned."""
         return None
 
@@ -102,7 +102,7 @@ class ClvModel:
         total = w.sum()
         value = -(float(np.dot(w, ll)) - self.penalizer * float(np.sum(params**2))) / total
         # d/d(log p) = p d/dp
-        g = -(w @ grad - 2 * self.penalizer * params) * params / total
+        g = -(grad @ w - 2 * self.penalizer * params) * params / total
         if not np.isfinite(value) or not np.all(np.isfinite(g)):
             return 1e100, np.zeros_like(log_params)
         return value, g
@@ -131,6 +131,15 @@ class ClvModel:
         )
         analytic = self._gradient(np.exp(start), self._prepare(data[:1])) is not None
         if analytic:
+            if len(w) > 50_000 and not self.initial:
+                # Warm start: the optimum on a 5% sample is close, and costs 1/20 per step.
+                pick = np.random.default_rng(0).choice(len(w), len(w) // 20, replace=False)
+                warm = optimize.minimize(
+                    self._negative_with_gradient, start, jac=True, method="BFGS",
+                    args=(self._prepare(data[pick]), w[pick]), options={"gtol": 1e-6},
+                )  # fmt: skip
+                if np.all(np.isfinite(warm.x)):
+                    start = warm.x
             prepared = self._prepare(data)
             res = optimize.minimize(
                 self._negative_with_gradient, start, args=(prepared, w), jac=True,
@@ -172,7 +181,7 @@ class ClvModel:
         if self._gradient(params, self._prepare(data[:1])) is not None:
             prepared = self._prepare(data)
             hess = _hessian_from_gradient(
-                lambda p: -(w @ self._gradient(p, prepared)[1]),
+                lambda p: -(self._gradient(p, prepared)[1] @ w),
                 params,  # type: ignore[index]
             )
         else:

@@ -69,7 +69,7 @@ class BetaGeo(ClvModel):
         return a1 + a2 + np.logaddexp(a3, a4)
 
     def _prepare(self, data: np.ndarray) -> tuple[np.ndarray, ...]:
-        x, t_x, T = data.T
+        x, t_x, T = (np.ascontiguousarray(c) for c in data.T)  # strided columns are slow
         xs, index = np.unique(x, return_inverse=True)  # few distinct counts: per-x terms once
         return x, t_x, T, xs, index.ravel()
 
@@ -87,16 +87,20 @@ class BetaGeo(ClvModel):
         d_b2 = (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b))[ix]
         log_bx1 = np.log(np.maximum(b + xs - 1, 1e-300))[ix]
         la_T, la_tx = np.log(alpha + T), np.log(alpha + t_x)
-        a3 = -(r + x) * la_T
-        a4 = np.where(has, np.log(a) - log_bx1 - (r + x) * la_tx, -np.inf)
-        mix = np.logaddexp(a3, a4)
-        w3, w4 = np.exp(a3 - mix), np.exp(a4 - mix)
+        rx = r + x
+        a3 = -rx * la_T
+        # log(e^A3 + e^A4) = A3 + softplus(A4 - A3), written out: numpy's logaddexp is slow.
+        d = np.where(has, np.log(a) - log_bx1 + rx * (la_T - la_tx), -np.inf)
+        e = np.exp(-np.abs(d))
+        mix = a3 + np.maximum(d, 0.0) + np.log1p(e)
+        w4 = np.where(d >= 0, 1.0, e) / (1.0 + e)
+        w3 = 1.0 - w4
         ll = lg + r * np.log(alpha) + bx[ix] + mix
-        grad = np.empty((len(x), 4))
-        grad[:, 0] = dig_rx - digamma(r) + np.log(alpha) - w3 * la_T - w4 * la_tx
-        grad[:, 1] = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-        grad[:, 2] = d_a2 + w4 / a
-        grad[:, 3] = d_b2 - w4 / np.where(has, np.exp(log_bx1), 1.0)
+        grad = np.empty((4, len(x)))  # one contiguous row per parameter
+        grad[0] = dig_rx - digamma(r) + np.log(alpha) - w3 * la_T - w4 * la_tx
+        grad[1] = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + t_x))
+        grad[2] = d_a2 + w4 / a
+        grad[3] = d_b2 - w4 / np.where(has, np.exp(log_bx1), 1.0)
         return ll, grad
 
     def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
