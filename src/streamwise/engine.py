@@ -22,7 +22,7 @@ def connect_duckdb(
     path: str | Path = ":memory:", *, memory_limit: str = "", threads: int = 0
 ) -> BaseBackend:
     """Open (or create) a DuckDB database file as an Ibis backend (timestamps are naive UTC)."""
-    config: dict[str, Any] = {}
+    config: dict[str, Any] = {"enable_progress_bar": False}  # ours are drawn by Rich
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:

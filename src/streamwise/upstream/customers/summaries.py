@@ -66,14 +66,13 @@ def summary_expr(
     )
     cal_end = ibis.literal(pd.Timestamp(calibration_end).date()) if calibration_end else end
     cal = days.filter(days.day <= cal_end)
-    firsts = cal.group_by("customer").aggregate(first=cal.day.min())
-    joined = cal.join(firsts, "customer")
-    stats = joined.group_by("customer").aggregate(
-        first=joined.first.min(),
-        last=joined.day.max(),
-        n=joined.count(),
-        total=joined.value.sum(),
-        first_value=joined.value.sum(where=joined.day == joined.first),
+    # Days are unique per customer here, so the value at the earliest day is exact.
+    stats = cal.group_by("customer").aggregate(
+        first=cal.day.min(),
+        last=cal.day.max(),
+        n=cal.count(),
+        total=cal.value.sum(),
+        first_value=cal.value.argmin(cal.day),
     )
     freq = stats.n - 1
     out = stats.select(
