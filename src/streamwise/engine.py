@@ -22,12 +22,14 @@ def connect_duckdb(
     path: str | Path = ":memory:", *, memory_limit: str = "", threads: int = 0
 ) -> BaseBackend:
     """Open (or create) a DuckDB database file as an Ibis backend (timestamps are naive UTC)."""
-    config: dict[str, Any] = {"enable_progress_bar": False}  # ours are drawn by Rich
+    config: dict[str, Any] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:
         config["threads"] = threads
-    return ibis.duckdb.connect(str(path), **config)
+    backend = ibis.duckdb.connect(str(path), **config)
+    backend.con.execute("SET enable_progress_bar = false").fetchall()  # Rich draws ours
+    return backend
 
 
 def connect_postgres(url: str) -> BaseBackend:
