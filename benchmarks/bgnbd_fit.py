@@ -14,14 +14,14 @@ Usage: ``python benchmarks/bgnbd_fit.py [--customers 1000000] [--large 10000000]
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from common import run
 
 LIFETIMES = ["lifetimes==0.11.3", "pandas==1.5.3", "numpy==1.26.4", "scipy==1.11.4"]
 VENV = Path(__file__).resolve().parent / ".venvs" / "lifetimes"
@@ -63,18 +63,6 @@ def simulate(n: int, seed: int = 1) -> dict[str, np.ndarray]:
     t_x[has] = T[has] * rng.beta(x[has], arrivals[has] - x[has] + 1)
     t_x = np.minimum(np.floor(t_x * 7) / 7, T)  # whole days, as from real order dates
     return {"x": x.astype(float), "t_x": t_x, "T": T}
-
-
-def run(python: str, code: str, data: Path) -> dict:
-    """Run ``code`` with ``python`` in its own process; add its peak RSS in MiB."""
-    proc = subprocess.Popen([python, "-c", code, str(data)], stdout=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
-        raise SystemExit(f"{python} failed with status {status}")
-    result = json.loads(out.strip().splitlines()[-1])
-    result["peak_mib"] = usage.ru_maxrss / 1024
-    return result
 
 
 def lifetimes_python() -> str:

@@ -20,15 +20,14 @@ Usage: ``python benchmarks/import_orders.py [--rows 10000000] [--workdir DIR]``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import duckdb
+
+from common import run
 
 OURS = r"""
 import json, sys, time
@@ -108,21 +107,6 @@ def generate(work: Path, rows: int) -> None:
     ).fetchall()
 
 
-def measure(code: str, work: Path) -> dict:
-    """Run ``code`` in a fresh Python process; return its JSON line and peak RSS in MiB."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(work)], stdout=subprocess.PIPE, text=True
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    out = proc.stdout.read() if proc.stdout else ""
-    if status != 0:
-        raise SystemExit(f"benchmark child failed with status {status}")
-    result = json.loads(out.strip().splitlines()[-1])
-    result["peak_mib"] = usage.ru_maxrss / 1024
-    result["rows_per_s"] = result["read"] / result["seconds"]
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
@@ -133,8 +117,10 @@ def main() -> None:
     t = time.perf_counter()
     generate(work, args.rows)
     print(f"generated {args.rows:,} orders in {time.perf_counter() - t:.1f} s ({work})")
-    ours = measure(OURS, work)
-    peer = measure(PANDAS, work)
+    ours = run(sys.executable, OURS, work)
+    peer = run(sys.executable, PANDAS, work)
+    for r in (ours, peer):
+        r["rows_per_s"] = r["read"] / r["seconds"]
     if (ours["valid"], ours["invalid"]) != (peer["valid"], peer["invalid"]):
         raise SystemExit(f"the two sides disagree: ours {ours}, pandas {peer}")
     print(f"{'':12}{'seconds':>10}{'rows/s':>14}{'peak MiB':>10}{'valid':>12}{'invalid':>9}")

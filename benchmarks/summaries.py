@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bgnbd_fit import lifetimes_python, run
+from bgnbd_fit import lifetimes_python
+from common import run
 
 OURS = r"""
 import json, sys, time

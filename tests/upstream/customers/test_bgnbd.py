@@ -75,19 +75,6 @@ def test_unfitted_and_invalid_input_say_what_to_do() -> None:
         BetaGeo().fit(bad.drop(columns="T"))
 
 
-@settings(max_examples=200, deadline=None)
-@given(
-    x=st.integers(0, 10_000),
-    frac=st.floats(0, 1),
-    T=st.floats(1e-3, 1e4),
-    params=st.tuples(*[st.floats(1e-4, 1e4) for _ in range(4)]),
-)
-def test_likelihood_is_finite_for_extreme_inputs(x, frac, T, params) -> None:
-    t_x = frac * T if x > 0 else 0.0
-    ll = BetaGeo()._loglik(np.array(params), np.array([[x, t_x, T]]))
-    assert np.isfinite(ll).all()
-
-
 @settings(max_examples=100, deadline=None)
 @given(x=st.integers(1, 50), frac=st.floats(0.01, 0.99), T=st.floats(1, 200))
 def test_predictions_are_monotone(cdnow_fit: BetaGeo, x, frac, T) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from streamwise.upstream.customers import ParetoNBD, summarize
 from streamwise.upstream.customers.clv.pareto_nbd import log_hyp2f1_a_a1
@@ -45,16 +43,3 @@ def test_log_hypergeometric_where_scipy_gives_up(a: float, b: float, z: float) -
     assert float(log_hyp2f1_a_a1(np.array([a]), np.array([b]), np.array([z]))[0]) == (
         pytest.approx(exact, rel=1e-9)
     )
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    x=st.integers(0, 10_000),
-    frac=st.floats(0, 1),
-    T=st.floats(1e-3, 1e4),
-    params=st.tuples(*[st.floats(1e-4, 1e4) for _ in range(4)]),
-)
-def test_likelihood_is_finite_for_extreme_inputs(x, frac, T, params) -> None:
-    t_x = frac * T if x > 0 else 0.0
-    ll = ParetoNBD()._loglik(np.array(params), np.array([[x, t_x, T]]))
-    assert np.isfinite(ll).all()
