@@ -13,7 +13,7 @@ from scipy import optimize
 
 from streamwise.errors import DataError, ModelError
 
-__all__ = ["ClvModel", "compress", "numerical_hessian"]
+__all__ = ["ClvModel", "check_purchase_history", "compress", "numerical_hessian"]
 
 
 def compress(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -41,6 +41,15 @@ def compress(frame: pd.DataFrame, columns: Sequence[str]) -> tuple[np.ndarray, n
     out = con.sql(f"SELECT {cols}, {weight} AS _w FROM summary GROUP BY ALL").fetchnumpy()  # noqa: S608 - names are the model's own
     con.close()
     return np.column_stack([out[c] for c in columns]), np.asarray(out["_w"], dtype=float)
+
+
+def check_purchase_history(data: np.ndarray) -> None:
+    """Refuse (frequency, recency, T) rows no customer can have."""
+    x, t_x, T = data.T
+    if (x < 0).any() or (t_x < 0).any() or (t_x > T + 1e-9).any():
+        raise DataError("need 0 <= recency <= T and frequency >= 0 for every customer")
+    if ((x == 0) & (t_x > 0)).any():
+        raise DataError("a customer with frequency 0 must have recency 0")
 
 
 def numerical_hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:

@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from streamwise.errors import DataError
-from streamwise.upstream.customers.clv.base import ClvModel
+from streamwise.upstream.customers.clv.base import ClvModel, check_purchase_history
 
 __all__ = ["BetaGeo"]
 
@@ -47,11 +46,7 @@ class BetaGeo(ClvModel):
     _columns = ("frequency", "recency", "T")
 
     def _check(self, data: np.ndarray) -> None:
-        x, t_x, T = data.T
-        if (x < 0).any() or (t_x < 0).any() or (t_x > T + 1e-9).any():
-            raise DataError("need 0 <= recency <= T and frequency >= 0 for every customer")
-        if ((x == 0) & (t_x > 0)).any():
-            raise DataError("a customer with frequency 0 must have recency 0")
+        check_purchase_history(data)
 
     def _loglik(self, params: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Per-row log-likelihood, eq. 6, in log space (logaddexp of the two terms)."""

@@ -15,8 +15,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import gammaln, hyp2f1
 
-from streamwise.errors import DataError
-from streamwise.upstream.customers.clv.base import ClvModel
+from streamwise.upstream.customers.clv.base import ClvModel, check_purchase_history
 
 __all__ = ["ParetoNBD", "log_hyp2f1_a_a1"]
 
@@ -73,9 +72,7 @@ class ParetoNBD(ClvModel):
     _columns = ("frequency", "recency", "T")
 
     def _check(self, data: np.ndarray) -> None:
-        x, t_x, T = data.T
-        if (x < 0).any() or (t_x < 0).any() or (t_x > T + 1e-9).any():
-            raise DataError("need 0 <= recency <= T and frequency >= 0 for every customer")
+        check_purchase_history(data)
 
     def _log_a0(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray):
         """log A0 of FHL's note (eq. 2/3), as a difference of two terms in log space."""
