@@ -76,6 +76,90 @@ def test_csv_rows_are_checked_and_problems_named_by_row_and_column(
     assert "first_name" in customers.missing_columns
 
 
+HEADER = "customer_id,email,signup_date,country\n"
+GOOD = "{k},{k}@example.com,2024-01-01,US\n"
+BAD_EMAIL = "{k},broken,2024-01-01,US\n"
+
+
+@pytest.mark.parametrize(
+    ("lines", "landed", "expected"),
+    [
+        # A valid row, then an invalid copy of its key: the first lands.
+        (
+            [GOOD, BAD_EMAIL, GOOD.format(k="C9")],
+            {"C1", "C9"},
+            [
+                (2, "customer_id", "duplicate key within the file"),
+                (2, "email", "not an e-mail address"),
+            ],
+        ),
+        # An invalid row, then a valid copy: neither lands, each is told why.
+        (
+            [BAD_EMAIL, GOOD, GOOD.format(k="C9")],
+            {"C9"},
+            [
+                (1, "email", "not an e-mail address"),
+                (2, "customer_id", "duplicate key within the file"),
+            ],
+        ),
+        # Two valid copies.
+        (
+            [GOOD, GOOD.format(k="C9"), GOOD],
+            {"C1", "C9"},
+            [(3, "customer_id", "duplicate key within the file")],
+        ),
+        # Two invalid copies.
+        (
+            [BAD_EMAIL, BAD_EMAIL, GOOD.format(k="C9")],
+            {"C9"},
+            [
+                (1, "email", "not an e-mail address"),
+                (2, "customer_id", "duplicate key within the file"),
+                (2, "email", "not an e-mail address"),
+            ],
+        ),
+        # Identical rows without a key are no duplicates; each keeps its own row number.
+        (
+            [",x@example.com,2024-01-01,US\n"] * 2 + [GOOD.format(k="C9")],
+            {"C9"},
+            [
+                (1, "customer_id", "missing required value"),
+                (2, "customer_id", "missing required value"),
+            ],
+        ),
+    ],
+)
+def test_a_repeated_key_lands_once_and_later_copies_are_refused(
+    con: duckdb.DuckDBPyConnection,
+    tmp_path: Path,
+    lines: list[str],
+    landed: set[str],
+    expected: list[tuple],
+) -> None:
+    text = HEADER + "".join(line.format(k="C1") for line in lines)
+    result = import_file(con, "customers", write(tmp_path / "d.csv", text), today=TODAY)
+    assert result.rows_read == len(lines)
+    assert result.landed == len(landed)
+    assert result.quarantined == len({row for row, _c, _r in expected})
+    stored = {r[0] for r in con.execute("SELECT customer_id FROM customers").fetchall()}
+    assert stored == landed
+    assert problems(con, "customers") == expected
+
+
+def test_a_repeated_key_is_found_when_merging_into_a_full_table(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    import_file(
+        con, "customers", write(tmp_path / "a.csv", HEADER + GOOD.format(k="C0")), today=TODAY
+    )
+    text = HEADER + GOOD.format(k="C1") + "C1,second@example.com,2024-01-01,US\n"
+    result = import_file(con, "customers", write(tmp_path / "b.csv", text), today=TODAY)
+    assert (result.rows_read, result.inserted, result.quarantined) == (2, 1, 1)
+    email = con.execute("SELECT email FROM customers WHERE customer_id = 'C1'").fetchone()[0]
+    assert email == "C1@example.com"
+    assert problems(con, "customers") == [(2, "customer_id", "duplicate key within the file")]
+
+
 def test_quarantine_keeps_the_refused_value_and_the_whole_record(
     con: duckdb.DuckDBPyConnection, customers: ImportResult
 ) -> None:
@@ -266,7 +350,7 @@ def test_a_failure_part_way_leaves_the_database_as_it_was(
     quarantine_before = con.execute("SELECT count(*) FROM _quarantine").fetchone()
 
     def crash(stage: str) -> None:
-        if stage == "saving valid rows":
+        if stage == "setting invalid rows aside":  # the valid rows are in, not committed
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

@@ -37,8 +37,9 @@ def typed_sql(col: Column) -> str:
     if col.type == "TIMESTAMP":
         # An offset after the date (+02:00, -0130) is converted to UTC; the slower time-zone
         # cast runs only for such values. "Z" and no offset mean UTC already.
+        after_date = f"substr({raw}, 11)"
         return (
-            f"CASE WHEN strpos(substr({raw}, 11), '+') > 0 OR strpos(substr({raw}, 11), '-') > 0 "
+            f"CASE WHEN contains({after_date}, '+') OR contains({after_date}, '-') "
             f"THEN CAST(TRY_CAST({raw} AS TIMESTAMPTZ) AS TIMESTAMP) "
             f"ELSE TRY_CAST({raw} AS TIMESTAMP) END"
         )

@@ -1,13 +1,17 @@
 """Import files into the analytics database, checking every row against its contract.
 
-One import of one source runs in one DuckDB transaction, streaming the file three times:
+One import of one source runs in one DuckDB transaction. A file is read three times:
 
-1. find keys that occur more than once in the file (only the later occurrences are refused);
-2. write every problem of every invalid row to the quarantine (file, row, column, reason, value
-   and the whole record as JSON);
-3. merge the valid rows into the kind's table on its key: new keys are inserted, changed rows
+1. check every row, keeping the text of the invalid ones (parallel, no row numbers);
+2. merge the valid rows into the kind's table on its key: new keys are inserted, changed rows
    replace the stored ones, identical rows are left alone — so importing the same file twice
-   changes nothing.
+   changes nothing — and confirm that no key was stored twice;
+3. find the row numbers of the invalid rows (their keys only) and write every problem of each
+   to the quarantine (file, row, column, reason, value and the whole record as JSON).
+
+Most files repeat no key. When one does (step 2 or 3 finds it), the transaction is rolled back
+and the import starts again on a slower path that numbers every row while checking it, so that
+a later duplicate is refused and the first one lands.
 
 A crash part-way leaves the database as it was before the import. Rows are never loaded into
 Python; DuckDB spills to disk beyond its memory limit, so memory stays bounded for any file size.
@@ -18,6 +22,8 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,6 +31,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from streamwise.data.checks import Check, checks, quote, typed_sql
 from streamwise.data.contracts import Contract, get_contract
@@ -123,7 +130,14 @@ def _all_checks(contract: Contract, row_map: str) -> list[Check]:
     return [*checks(contract), dup]
 
 
-def _bad_any(cs: Sequence[Check]) -> str:
+def _bad_any(cs: Sequence[Check], source: Source) -> str:
+    """SQL true for a row that fails any check.
+
+    A JSON line that is no object has no fields to check; other formats always have fields, and
+    leaving out the guard saves a tenth of the checking time.
+    """
+    if source.fmt != "jsonl":
+        return "coalesce(" + " OR ".join(f"({c.bad})" for c in cs) + ", FALSE)"
     guarded = [cs[0].bad] + [f"(_json_ok AND ({c.bad}))" for c in cs[1:]]
     return "coalesce(" + " OR ".join(guarded) + ", FALSE)"
 
@@ -170,16 +184,44 @@ def _quarantine_rejects(
     _exec(con, f"DROP TABLE {REJECTS}")
 
 
+class _RepeatedKeyError(Exception):
+    """A key occurs more than once in the source: the import must take the numbered path."""
+
+
+def _check_unique(con: duckdb.DuckDBPyConnection, contract: Contract, table: str) -> None:
+    """Raise _RepeatedKeyError when two rows of ``table`` share a key."""
+    keys = ", ".join(quote(k) for k in contract.key)
+    # Distinct hashes are cheaper to count than distinct keys; equal counts prove the keys
+    # distinct, and only a (rare) shortfall needs the exact count.
+    n, hashes = _exec(con, f"SELECT count(*), count(DISTINCT hash({keys})) FROM {table}")[0]
+    if n == hashes:
+        return
+    distinct = _exec(con, f"SELECT count(*) FROM (SELECT DISTINCT {keys} FROM {table})")[0][0]
+    if n != distinct:
+        raise _RepeatedKeyError
+
+
 def _merge(
-    con: duckdb.DuckDBPyConnection, contract: Contract, select_valid: str, params: dict
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    select_valid: str,
+    params: dict,
+    check_unique: bool,
 ) -> tuple[int, int, int]:
-    """Merge valid rows into the table; return (inserted, updated, unchanged)."""
+    """Merge valid rows into the table; return (inserted, updated, unchanged).
+
+    With ``check_unique``, raise _RepeatedKeyError if two of the valid rows share a key.
+    """
     table, cols = quote(contract.kind), ", ".join(quote(c) for c in contract.names)
     empty = _exec(con, f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)")[0][0] == 0
     if empty:
         n = _exec(con, f"INSERT INTO {table} ({cols}) {select_valid}", params)[0][0]
+        if check_unique:
+            _check_unique(con, contract, table)
         return int(n), 0, 0
     _exec(con, f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS {select_valid}", params)
+    if check_unique:
+        _check_unique(con, contract, INCOMING)
     on = " AND ".join(f"i.{quote(k)} IS NOT DISTINCT FROM t.{quote(k)}" for k in contract.key)
     _exec(
         con,
@@ -264,39 +306,124 @@ def _collect_bad_text(
     return int(_exec(con, f"SELECT count(*) FROM {BAD_TEXT}")[0][0])
 
 
-def _number_bad_rows(
-    con: duckdb.DuckDBPyConnection, contract: Contract, source: Source, params: dict
-) -> None:
-    """Find the row numbers of the rows in BAD_TEXT (into BAD).
-
-    Without duplicate keys a key identifies its row, so a numbered pass that keeps only the
-    rows whose key is in BAD_TEXT suffices. Rows without a usable key (or sharing one) are
-    matched on their whole text instead.
-    """
+def _key_sql(contract: Contract) -> tuple[list[str], str]:
+    """The quoted raw key columns and SQL true when none of them is missing."""
     keys = [quote(f"_r_{k}") for k in contract.key]
-    first = keys[0]
-    _exec(
+    return keys, " AND ".join(f"{k} IS NOT NULL" for k in keys)
+
+
+def _invalid_keys_repeat(con: duckdb.DuckDBPyConnection, contract: Contract) -> bool:
+    """Whether two invalid rows (in BAD_TEXT) share a complete key."""
+    keys, complete = _key_sql(contract)
+    n, distinct = _exec(
         con,
-        f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT s._row, b.* FROM "
-        f"(SELECT _row, {', '.join(keys)} FROM ({source.select(contract.key)}) WHERE {first} IN "
-        f"(SELECT {first} FROM {BAD_TEXT} WHERE {first} IS NOT NULL)) s "
-        f"JOIN {BAD_TEXT} b ON {_raw_key_match(contract, 's', 'b')}",
-        params,
-    )
-    n_bad_text = _exec(con, f"SELECT count(*) FROM {BAD_TEXT}")[0][0]
-    unique = _exec(con, f"SELECT count(*), count(DISTINCT _row) FROM {BAD}")[0]
-    if unique[0] == unique[1] == n_bad_text:
+        f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {', '.join(keys)} "
+        f"FROM {BAD_TEXT} WHERE {complete})) FROM {BAD_TEXT} WHERE {complete}",
+    )[0]
+    return n != distinct
+
+
+class _Numbering:
+    """Row numbers of the file rows whose key is an invalid row's key, found on the side.
+
+    Numbering rows keeps DuckDB's scan of a file on one core. This pass needs nothing but the
+    file and the invalid keys, so it runs on a second connection while the valid rows are being
+    saved (which keeps the other cores busy), and most of its time is hidden.
+    """
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, contract: Contract, source: Source, params: dict
+    ) -> None:
+        keys, complete = _key_sql(contract)
+        key_list = ", ".join(keys)
+        bad_keys = con.sql(
+            f"SELECT DISTINCT {key_list} FROM {BAD_TEXT} WHERE {complete}"
+        ).to_arrow_table()
+        sql = (
+            f"SELECT _row, {key_list} FROM ({source.select(contract.key)}) "
+            f"WHERE {keys[0]} IN (SELECT {keys[0]} FROM _sw_bad_keys)"
+        )
+        used = set(_PARAM.findall(sql))
+        bound = {k: v for k, v in params.items() if k in used}
+        self._closed = False
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        if source.fmt == "arrow":
+            # Held in a temporary table that only this connection sees; cheap to number.
+            self._cursor = None
+            con.register("_sw_bad_keys", bad_keys)
+            self._future: Future[pa.Table] = Future()
+            try:
+                self._future.set_result(con.sql(sql, params=bound).to_arrow_table())
+            finally:
+                con.unregister("_sw_bad_keys")
+            return
+        cursor = self._cursor = con.cursor()
+        cursor.execute("SET enable_progress_bar = false").fetchall()
+        cursor.register("_sw_bad_keys", bad_keys)
+        self._future = self._pool.submit(lambda: cursor.sql(sql, params=bound).to_arrow_table())
+
+    def __enter__(self) -> _Numbering:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def result(self) -> pa.Table:
+        """``_row`` and the raw key columns (waits for the pass to end)."""
+        try:
+            return self._future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the pass if it still runs (the import failed) and free its connection."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._cursor is not None and not self._future.done():
+            self._cursor.interrupt()
+        self._pool.shutdown(wait=True)
+        if self._cursor is not None:
+            self._cursor.close()
+
+
+def _number_bad_rows(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source: Source,
+    params: dict,
+    numbering: _Numbering,
+) -> None:
+    """Give the rows in BAD_TEXT their row numbers (into BAD).
+
+    The key of an invalid row must be on no other row of the file (else _RepeatedKeyError), so
+    the numbered rows found by ``numbering`` match the invalid rows one to one. Rows without a
+    complete key are matched on their whole text instead.
+    """
+    _keys, complete = _key_sql(contract)
+    con.register("_sw_numbered", numbering.result())
+    try:
+        _exec(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT s._row, b.* FROM _sw_numbered s "
+            f"JOIN (SELECT * FROM {BAD_TEXT} WHERE {complete}) b "
+            f"ON {_raw_key_match(contract, 's', 'b')}",
+        )
+    finally:
+        con.unregister("_sw_numbered")
+    n_keyed = _exec(con, f"SELECT count(*) FROM {BAD_TEXT} WHERE {complete}")[0][0]
+    if _exec(con, f"SELECT count(*) FROM {BAD}")[0][0] != n_keyed:
+        raise _RepeatedKeyError  # the key of an invalid row is on another row too
+    if _exec(con, f"SELECT count(*) FROM {BAD_TEXT}")[0][0] == n_keyed:
         return
-    # Some rows have no key or share one: match every candidate on its whole text.
+    # Rows without a complete key: match every such row of the file on its whole text.
     raw = ["_json_ok", *(quote(f"_r_{c}") for c in contract.names)]
     same = " AND ".join(f"s.{c} IS NOT DISTINCT FROM b.{c}" for c in raw)
-    near = f"{first} IN (SELECT {first} FROM {BAD_TEXT} WHERE {first} IS NOT NULL)"
-    if _exec(con, f"SELECT count(*) FROM {BAD_TEXT} WHERE {first} IS NULL")[0][0]:
-        near += f" OR {first} IS NULL"
     _exec(
         con,
-        f"CREATE OR REPLACE TEMP TABLE {BAD} AS SELECT DISTINCT s.* FROM "
-        f"(SELECT * FROM ({source.sql}) WHERE {near}) s JOIN {BAD_TEXT} b ON {same}",
+        f"INSERT INTO {BAD} SELECT DISTINCT s._row, {', '.join(f's.{c}' for c in raw)} FROM "
+        f"(SELECT * FROM ({source.sql}) WHERE NOT ({complete})) s "
+        f"JOIN (SELECT * FROM {BAD_TEXT} WHERE NOT ({complete})) b ON {same}",
         params,
     )
 
@@ -350,6 +477,21 @@ def _run(
     source: Source,
     today: date,
     on_step: Callable[[str], None] | None = None,
+    numbered: bool = True,
+) -> ImportResult:
+    """Import ``source``; see the module docstring for the two paths (``numbered`` or not)."""
+    with ExitStack() as cleanup:
+        return _run_steps(cleanup, con, contract, source, today, on_step, numbered)
+
+
+def _run_steps(
+    cleanup: ExitStack,
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    source: Source,
+    today: date,
+    on_step: Callable[[str], None] | None,
+    numbered: bool,
 ) -> ImportResult:
     step = on_step or (lambda _msg: None)
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -369,17 +511,21 @@ def _run(
     params = {**source.params, "today": today}
     _exec(con, f"DROP TABLE IF EXISTS {REJECTS_TABLE}; DROP TABLE IF EXISTS {REJECTS_SCAN}")
     import_id = _exec(con, f"SELECT nextval('{IMPORTS}_seq')")[0][0]
-    step("counting rows and looking for duplicate keys")
-    total = _count_and_find_duplicates(con, contract, source, params)
-    with_dups = _exec(con, f"SELECT count(*) FROM {DUPS}")[0][0] > 0
-    row_map = _row_map(con, source)
-    cs = _all_checks(contract, row_map)
-    bad = _bad_any(cs)
+    if numbered:
+        step("counting rows and looking for duplicate keys")
+        total = _count_and_find_duplicates(con, contract, source, params)
+        with_dups = _exec(con, f"SELECT count(*) FROM {DUPS}")[0][0] > 0
+    else:
+        total, with_dups = None, False
     cols = ", ".join(quote(c) for c in contract.names)
     raw = ", ".join(quote(f"_r_{c}") for c in contract.names)
+    numbering: _Numbering | None = None
     if with_dups:
-        # Refusing a later duplicate needs row numbers: check while numbering (slower, rare).
         step("checking rows")
+        # Refusing a later duplicate needs row numbers: check while numbering (slower, rare).
+        row_map = _row_map(con, source)
+        cs = _all_checks(contract, row_map)
+        bad = _bad_any(cs, source)
         cte = _typed_cte(contract, source, True)
         _exec(
             con,
@@ -387,19 +533,30 @@ def _run(
             f"SELECT _row, _json_ok, {raw} FROM typed WHERE {bad}",
             params,
         )
-        select_valid = f"{cte}\nSELECT {cols} FROM typed WHERE NOT {bad}"
         n_bad = _exec(con, f"SELECT count(*) FROM {BAD}")[0][0]
+        step("saving valid rows")
+        select_valid = f"{cte}\nSELECT {cols} FROM typed WHERE NOT {bad}"
+        inserted, updated, unchanged = _merge(con, contract, select_valid, params, False)
     else:
+        # No key is repeated (found by the count, or checked while saving and numbering).
         step("checking rows")
-        n_bad = _collect_bad_text(con, contract, source, params, bad)
+        n_bad = _collect_bad_text(con, contract, source, params, _bad_any(checks(contract), source))
+        row_map = _row_map(con, source)  # the check's scan has listed the malformed lines
+        cs = _all_checks(contract, row_map)
         # Each key is in the file once, so leaving out the invalid rows' keys leaves out
         # exactly the invalid rows (cheaper than checking every row again while inserting).
         skip = (
             f" ANTI JOIN {BAD_TEXT} b ON {_raw_key_match(contract, 'typed', 'b')}" if n_bad else ""
         )
         select_valid = f"{_typed_cte(contract, source, False)}\nSELECT {cols} FROM typed{skip}"
-    step("saving valid rows")
-    inserted, updated, unchanged = _merge(con, contract, select_valid, params)
+        if not numbered and n_bad and _invalid_keys_repeat(con, contract):
+            raise _RepeatedKeyError
+        step("saving valid rows")
+        if n_bad:
+            numbering = cleanup.enter_context(_Numbering(con, contract, source, params))
+        inserted, updated, unchanged = _merge(con, contract, select_valid, params, not numbered)
+    if total is None:
+        total = inserted + updated + unchanged + n_bad
     _exec(
         con,
         f"DELETE FROM {QUARANTINE} WHERE kind = $kind AND source = $source",
@@ -407,8 +564,8 @@ def _run(
     )
     if n_bad:
         step("setting invalid rows aside")
-        if not with_dups:
-            _number_bad_rows(con, contract, source, params)
+        if numbering is not None:
+            _number_bad_rows(con, contract, source, params, numbering)
         _quarantine_rows(con, contract, source, params, cs, row_map, with_dups, import_id)
     _quarantine_rejects(con, import_id, kind, source)
     n_rejected = _exec(
@@ -518,11 +675,14 @@ def import_file(
     contract = get_contract(kind)
     today = today or datetime.now(UTC).date()
 
-    def run() -> ImportResult:
+    def run(numbered: bool) -> ImportResult:
         source = file_source(con, contract, path, fmt)
-        return _run(con, contract, source, today, on_step)
+        return _run(con, contract, source, today, on_step, numbered)
 
-    return _transaction(con, run)
+    try:
+        return _transaction(con, lambda: run(False))
+    except _RepeatedKeyError:  # rolled back; number every row to tell first from later copies
+        return _transaction(con, lambda: run(True))
 
 
 def import_data(
