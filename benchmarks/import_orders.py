@@ -30,10 +30,11 @@ import duckdb
 from common import run
 
 OURS = r"""
-import json, sys, time
+import json, shutil, sys, time
 from streamwise.workspace import Workspace
 from streamwise.data.importer import import_file
 work = sys.argv[1]
+shutil.rmtree(work + "/ws", ignore_errors=True)  # a first import, not a re-import
 ws = Workspace.init(work + "/ws")
 con = ws.duckdb()
 import_file(con, "customers", work + "/customers.csv")
@@ -89,6 +90,7 @@ def generate(work: Path, rows: int) -> None:
     """Write customers.csv (rows/10) and orders.csv (rows), seeded; 0.2% invalid orders."""
     customers = max(rows // 10, 1)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false").fetchall()
     con.execute("SELECT setseed(0.42)").fetchall()
     con.execute(
         "COPY (SELECT 'C' || lpad(i::VARCHAR, 8, '0') AS customer_id, "

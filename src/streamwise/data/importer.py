@@ -5,13 +5,15 @@ One import of one source runs in one DuckDB transaction. A file is read three ti
 1. check every row, keeping the text of the invalid ones (parallel, no row numbers);
 2. merge the valid rows into the kind's table on its key: new keys are inserted, changed rows
    replace the stored ones, identical rows are left alone — so importing the same file twice
-   changes nothing — and confirm that no key was stored twice;
-3. find the row numbers of the invalid rows (their keys only) and write every problem of each
-   to the quarantine (file, row, column, reason, value and the whole record as JSON).
+   changes nothing — then confirm that no key was stored twice;
+3. meanwhile, on a second connection, number the rows whose key is an invalid row's key.
+   Numbering keeps DuckDB on one core, so this pass runs beside step 2 rather than after it.
+   Each problem of each invalid row then goes to the quarantine (file, row, column, reason,
+   value and the whole record as JSON).
 
 Most files repeat no key. When one does (step 2 or 3 finds it), the transaction is rolled back
-and the import starts again on a slower path that numbers every row while checking it, so that
-a later duplicate is refused and the first one lands.
+and the import starts again on a slower path that first counts every key, then numbers every
+row while checking it, so that a later duplicate is refused and the first one lands.
 
 A crash part-way leaves the database as it was before the import. Rows are never loaded into
 Python; DuckDB spills to disk beyond its memory limit, so memory stays bounded for any file size.
