@@ -9,6 +9,7 @@ Purchases while alive are Poisson(λ), λ ~ Gamma(r, α); lifetimes are exponent
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,62 @@ def log_hyp2f1_a_a1(a: np.ndarray, b: np.ndarray, z: np.ndarray) -> np.ndarray:
     return direct
 
 
+def _distinct(first: np.ndarray, second: np.ndarray | None = None):
+    """The distinct values (or pairs, as two arrays) and each row's index among them.
+
+    A pair is sorted as one complex number (real, then imaginary part), which numpy sorts ten
+    times faster than the rows of a two-column array.
+    """
+    if second is None:
+        values, index = np.unique(first, return_inverse=True)
+        return [values], index
+    values, index = np.unique(first + 1j * second, return_inverse=True)
+    return [values.real, values.imag], index
+
+
+@dataclass(frozen=True)
+class _Factored:
+    """(x, t_x, T) rows split into their distinct parts.
+
+    The costly terms of the likelihood each depend on x alone, T alone, (x, t_x) or (x, T),
+    which take far fewer distinct values than the (x, t_x, T) rows (at 1M customers, ~30k
+    pairs for ~250k rows): each is computed once per distinct value and gathered.
+    """
+
+    x: np.ndarray
+    x_values: np.ndarray
+    x_index: np.ndarray
+    T_values: np.ndarray
+    T_index: np.ndarray
+    last_x: np.ndarray
+    last_t: np.ndarray
+    last_index: np.ndarray
+    end_x: np.ndarray
+    end_t: np.ndarray
+    end_index: np.ndarray
+
+    @classmethod
+    def of(cls, data: np.ndarray) -> _Factored:
+        x, t_x, T = data.T
+        (x_values,), x_index = _distinct(x)
+        (T_values,), T_index = _distinct(T)
+        (last_x, last_t), last_index = _distinct(x, t_x)
+        (end_x, end_t), end_index = _distinct(x, T)
+        return cls(
+            x,
+            x_values,
+            x_index,
+            T_values,
+            T_index,
+            last_x,
+            last_t,
+            last_index,
+            end_x,
+            end_t,
+            end_index,
+        )
+
+
 class ParetoNBD(ClvModel):
     """The Pareto/NBD model fitted on (frequency, recency, T).
 
@@ -74,26 +131,44 @@ class ParetoNBD(ClvModel):
     def _check(self, data: np.ndarray) -> None:
         check_purchase_history(data)
 
-    def _log_a0(self, params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray):
-        """log A0 of FHL's note (eq. 2/3), as a difference of two terms in log space."""
-        r, alpha, s, beta = params
-        if alpha >= beta:
-            big, diff, second = alpha, alpha - beta, s + 1
-        else:
-            big, diff, second = beta, beta - alpha, r + x
-        rsx = r + s + x
-        log_1 = log_hyp2f1_a_a1(rsx, second, diff / (big + t_x)) - rsx * np.log(big + t_x)
-        log_2 = log_hyp2f1_a_a1(rsx, second, diff / (big + T)) - rsx * np.log(big + T)
-        # log(exp(log_1) - exp(log_2)), with log_1 >= log_2
-        with np.errstate(divide="ignore"):
-            return log_1 + np.log1p(-np.exp(np.minimum(log_2 - log_1, 0.0)))
+    def _factored(self, data: np.ndarray) -> _Factored:
+        """The factored form of ``data``, kept for the arrays a fit evaluates again and again."""
+        cache: list[tuple[np.ndarray, _Factored]] = self.__dict__.setdefault("_factor_cache", [])
+        for array, factored in cache:
+            if array is data:
+                return factored
+        factored = _Factored.of(data)
+        cache[:] = [*cache[-1:], (data, factored)]  # the sample and the whole, during a fit
+        return factored
 
     def _loglik(self, params: np.ndarray, data: np.ndarray) -> np.ndarray:
         r, alpha, s, beta = params
-        x, t_x, T = data.T
-        a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-        first = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        second = np.log(s) - np.log(r + s + x) + self._log_a0(params, x, t_x, T)
+        f = self._factored(data)
+        x = f.x
+        a1 = (
+            (gammaln(r + f.x_values) - gammaln(r))[f.x_index] + r * np.log(alpha) + s * np.log(beta)
+        )
+        first = (
+            -(r + x) * np.log(alpha + f.T_values)[f.T_index]
+            - s * np.log(beta + f.T_values)[f.T_index]
+        )
+        # log A0 of FHL's note (eq. 2/3): a difference of two terms, one of (x, t_x), one of
+        # (x, T), each computed once per distinct pair; log(exp(log_1) - exp(log_2)).
+        if alpha >= beta:
+            big, diff = alpha, alpha - beta
+        else:
+            big, diff = beta, beta - alpha
+
+        def term(px: np.ndarray, pt: np.ndarray) -> np.ndarray:
+            rsx = r + s + px
+            second = np.full_like(px, s + 1) if alpha >= beta else r + px
+            return log_hyp2f1_a_a1(rsx, second, diff / (big + pt)) - rsx * np.log(big + pt)
+
+        log_1 = term(f.last_x, f.last_t)[f.last_index]
+        log_2 = term(f.end_x, f.end_t)[f.end_index]
+        with np.errstate(divide="ignore"):
+            log_a0 = log_1 + np.log1p(-np.exp(np.minimum(log_2 - log_1, 0.0)))
+        second = np.log(s) - np.log(r + s + x) + log_a0
         return a1 + np.logaddexp(first, second)
 
     def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
