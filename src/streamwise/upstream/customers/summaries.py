@@ -140,4 +140,8 @@ def summarize(
         calibration_end=calibration_end,
         observation_end=observation_end,
     )
-    return expr.order_by("customer_id").to_pandas()
+    # Through Arrow directly: Ibis's own conversion to pandas costs ~0.3 s per 1M customers.
+    frame = expr.order_by("customer_id").to_pyarrow().to_pandas(date_as_object=False)
+    for col in ("first_purchase", "last_purchase"):
+        frame[col] = frame[col].astype("datetime64[s]")
+    return frame
