@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from streamwise.errors import DataError
-from streamwise.upstream.customers import BetaGeoBetaBinom
+from streamwise.upstream.customers import BetaGeoBetaBinom, holdout_validation
 
 # (frequency, recency, donors); n = 6 for everyone.
 DONATIONS = [
@@ -55,13 +55,13 @@ def test_expected_purchases_match_a_simulation(fitted: BetaGeoBetaBinom) -> None
     counts, last = np.zeros(size), np.zeros(size)
     future = np.zeros(size)
     for t in range(1, 12):
+        alive &= rng.random(size) >= theta  # inactive from the start of an opportunity
         buy = alive & (rng.random(size) < p)
         if t <= 6:
             counts += buy
             last = np.where(buy, t, last)
         else:
             future += buy
-        alive &= rng.random(size) >= theta
     keep = (counts == 4) & (last == 6)
     expected = float(fitted.expected_purchases(5, 4, 6, 6))
     assert future[keep].mean() == pytest.approx(expected, rel=0.03)
@@ -71,3 +71,41 @@ def test_impossible_histories_are_refused() -> None:
     frame = pd.DataFrame({"frequency": [3], "recency": [2], "periods": [6]})
     with pytest.raises(DataError, match="frequency <= recency"):
         BetaGeoBetaBinom().fit(frame)
+
+
+def test_holdout_validation_recovers_simulated_holdout_purchases() -> None:
+    # Donors simulated from the published estimates over 6 calibration and 5 holdout years;
+    # the model fitted on the calibration years predicts each frequency group's holdout.
+    rng = np.random.default_rng(1)
+    truth = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+    size = 200_000
+    p = rng.beta(truth["alpha"], truth["beta"], size)
+    theta = rng.beta(truth["gamma"], truth["delta"], size)
+    alive = np.ones(size, bool)
+    x, t_x, holdout = np.zeros(size), np.zeros(size), np.zeros(size)
+    for t in range(1, 12):
+        alive &= rng.random(size) >= theta  # inactive from the start of an opportunity
+        buy = alive & (rng.random(size) < p)
+        if t <= 6:
+            x += buy
+            t_x = np.where(buy, t, t_x)
+        else:
+            holdout += buy
+    frame = (
+        pd.DataFrame({"frequency": x, "recency": t_x, "frequency_holdout": holdout})
+        .value_counts()
+        .rename("weights")
+        .reset_index()
+    )
+    frame["periods"], frame["periods_holdout"] = 6, 5
+    model = BetaGeoBetaBinom().fit(frame)
+    for name, value in truth.items():
+        assert abs(model.params_[name] - value) < 3 * model.standard_errors_[name], name
+    table = holdout_validation(model, frame)
+    assert table["customers"].sum() == size
+    assert list(table.index) == ["0", "1", "2", "3", "4", "5", "6"]
+    assert np.allclose(table["predicted"], table["actual"], rtol=0.04)
+    total = (table["predicted"] * table["customers"]).sum() / (
+        table["actual"] * table["customers"]
+    ).sum()
+    assert total == pytest.approx(1.0, abs=0.01)

@@ -62,28 +62,38 @@ def holdout_validation(
 ) -> pd.DataFrame:
     """Predicted against actual holdout purchases, by calibration frequency (``7+`` pooled).
 
-    ``summary`` must come from ``summarize(..., calibration_end=...)``.
+    For BG/NBD, MBG/NBD and Pareto/NBD, ``summary`` comes from ``summarize(...,
+    calibration_end=...)``: ``frequency, recency, T`` and the holdout's ``frequency_holdout``
+    and ``duration_holdout``. For BG/BB it has ``frequency, recency, periods`` of the calibration
+    and ``frequency_holdout`` and ``periods_holdout`` (opportunities in the holdout).
     """
-    need = ("frequency", "recency", "T", "frequency_holdout", "duration_holdout")
+    columns = tuple(purchases._columns)  # the model's own calibration columns
+    duration = "periods_holdout" if "periods" in columns else "duration_holdout"
+    need = (*columns, "frequency_holdout", duration)
     missing = [c for c in need if c not in summary.columns]
     if missing:
-        raise DataError(
-            f"the summary has no {missing[0]!r}; make it with summarize(..., calibration_end=...)"
+        how = (
+            "add the holdout's transactions and opportunities"
+            if duration == "periods_holdout"
+            else "make it with summarize(..., calibration_end=...)"
         )
+        raise DataError(f"the summary has no {missing[0]!r}; {how}", column=missing[0])
     predicted = purchases.expected_purchases(
-        summary["duration_holdout"].to_numpy(float),
-        summary["frequency"].to_numpy(float),
-        summary["recency"].to_numpy(float),
-        summary["T"].to_numpy(float),
+        summary[duration].to_numpy(float), *(summary[c].to_numpy(float) for c in columns)
     )
     bucket = np.minimum(summary["frequency"].to_numpy(int), max_frequency)
+    weights = summary["weights"].to_numpy(float) if "weights" in summary else np.ones(len(bucket))
     frame = pd.DataFrame(
-        {"bucket": bucket, "actual": summary["frequency_holdout"].to_numpy(float),
-         "predicted": predicted}
+        {"bucket": bucket, "w": weights,
+         "actual": summary["frequency_holdout"].to_numpy(float) * weights,
+         "predicted": predicted * weights}
     )  # fmt: skip
-    out = frame.groupby("bucket").agg(
-        customers=("actual", "size"), actual=("actual", "mean"), predicted=("predicted", "mean")
-    )
+    out = frame.groupby("bucket").sum()
+    customers = out["w"] if "weights" in summary else out["w"].astype(int)
+    out = pd.DataFrame(
+        {"customers": customers, "actual": out["actual"] / out["w"],
+         "predicted": out["predicted"] / out["w"]}
+    )  # fmt: skip
     out.index = [str(b) if b < max_frequency else f"{max_frequency}+" for b in out.index]
     out.index.name = "frequency"
     return out
