@@ -19,6 +19,29 @@ DONATIONS = [
 ]  # fmt: skip
 
 
+def simulate(
+    params: dict[str, float], size: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The BG/BB process over 6 calibration and 5 holdout opportunities: (x, t_x, holdout x).
+
+    A customer may become inactive at the start of each opportunity (so B(γ, δ + n) in eq. 5),
+    and buys at it with probability p while active.
+    """
+    p = rng.beta(params["alpha"], params["beta"], size)
+    theta = rng.beta(params["gamma"], params["delta"], size)
+    alive = np.ones(size, bool)
+    x, t_x, holdout = np.zeros(size), np.zeros(size), np.zeros(size)
+    for t in range(1, 12):
+        alive &= rng.random(size) >= theta
+        buy = alive & (rng.random(size) < p)
+        if t <= 6:
+            x += buy
+            t_x = np.where(buy, t, t_x)
+        else:
+            holdout += buy
+    return x, t_x, holdout
+
+
 @pytest.fixture(scope="module")
 def fitted() -> BetaGeoBetaBinom:
     frame = pd.DataFrame(DONATIONS, columns=["frequency", "recency", "weights"])
@@ -47,21 +70,8 @@ def test_predictions_behave(fitted: BetaGeoBetaBinom) -> None:
 def test_expected_purchases_match_a_simulation(fitted: BetaGeoBetaBinom) -> None:
     # Simulate the model itself from the fitted parameters for customers with x = 4, t_x = 6,
     # n = 6 (rejection on the observed history) and compare their next-five-year purchases.
-    rng = np.random.default_rng(0)
-    a, b, g, d = (fitted.params_[k] for k in ("alpha", "beta", "gamma", "delta"))
-    size = 400_000
-    p, theta = rng.beta(a, b, size), rng.beta(g, d, size)
-    alive = np.ones(size, bool)
-    counts, last = np.zeros(size), np.zeros(size)
-    future = np.zeros(size)
-    for t in range(1, 12):
-        alive &= rng.random(size) >= theta  # inactive from the start of an opportunity
-        buy = alive & (rng.random(size) < p)
-        if t <= 6:
-            counts += buy
-            last = np.where(buy, t, last)
-        else:
-            future += buy
+    params = {k: fitted.params_[k] for k in ("alpha", "beta", "gamma", "delta")}
+    counts, last, future = simulate(params, 400_000, np.random.default_rng(0))
     keep = (counts == 4) & (last == 6)
     expected = float(fitted.expected_purchases(5, 4, 6, 6))
     assert future[keep].mean() == pytest.approx(expected, rel=0.03)
@@ -76,21 +86,9 @@ def test_impossible_histories_are_refused() -> None:
 def test_holdout_validation_recovers_simulated_holdout_purchases() -> None:
     # Donors simulated from the published estimates over 6 calibration and 5 holdout years;
     # the model fitted on the calibration years predicts each frequency group's holdout.
-    rng = np.random.default_rng(1)
     truth = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
     size = 200_000
-    p = rng.beta(truth["alpha"], truth["beta"], size)
-    theta = rng.beta(truth["gamma"], truth["delta"], size)
-    alive = np.ones(size, bool)
-    x, t_x, holdout = np.zeros(size), np.zeros(size), np.zeros(size)
-    for t in range(1, 12):
-        alive &= rng.random(size) >= theta  # inactive from the start of an opportunity
-        buy = alive & (rng.random(size) < p)
-        if t <= 6:
-            x += buy
-            t_x = np.where(buy, t, t_x)
-        else:
-            holdout += buy
+    x, t_x, holdout = simulate(truth, size, np.random.default_rng(1))
     frame = (
         pd.DataFrame({"frequency": x, "recency": t_x, "frequency_holdout": holdout})
         .value_counts()
