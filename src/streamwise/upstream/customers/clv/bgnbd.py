@@ -69,33 +69,35 @@ class BetaGeo(ClvModel):
         return x, t_x, T, xs, index.ravel()
 
     def _gradient(self, params: np.ndarray, prepared: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Eq. 6 and its derivatives in (r, α, a, b); terms that depend on x alone are computed
-        once per distinct x."""
+        """Eq. 6 and its derivatives in (r, α, a, b). Terms that depend on x alone are computed
+        once per distinct x; the per-row work is kept to a few passes (it is most of a fit)."""
         r, alpha, a, b = params
         x, t_x, T, xs, ix = prepared
-        has = x > 0
         # per distinct x
-        lg = (gammaln(r + xs) - gammaln(r))[ix]
-        dig_rx = digamma(r + xs)[ix]
-        bx = betaln(a, b + xs) - betaln(a, b)
-        d_a2 = (digamma(a + b) - digamma(a + b + xs))[ix]
-        d_b2 = (digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b))[ix]
-        log_bx1 = np.log(np.maximum(b + xs - 1, 1e-300))[ix]
+        log_alpha = np.log(alpha)
+        const_ll = gammaln(r + xs) - gammaln(r) + r * log_alpha + betaln(a, b + xs) - betaln(a, b)
+        const_r = digamma(r + xs) - digamma(r) + log_alpha
+        d_a = digamma(a + b) - digamma(a + b + xs)
+        d_b = digamma(b + xs) - digamma(a + b + xs) - digamma(b) + digamma(a + b)
+        with np.errstate(divide="ignore"):
+            # log(a / (b + x - 1)): -inf for x = 0, which has no dropout term
+            log_odds = np.where(xs > 0, np.log(a) - np.log(np.maximum(b + xs - 1, 1e-300)), -np.inf)
+        inv_bx1 = np.where(xs > 0, 1 / np.maximum(b + xs - 1, 1e-300), 0.0)
+        # per row: with A3 = -(r+x) log(α+T) and A4 - A3 = d, ll = A3 + softplus(d) and the
+        # dropout term's weight is w4 = sigmoid(d).
         la_T, la_tx = np.log(alpha + T), np.log(alpha + t_x)
         rx = r + x
-        a3 = -rx * la_T
-        # log(e^A3 + e^A4) = A3 + softplus(A4 - A3), written out: numpy's logaddexp is slow.
-        d = np.where(has, np.log(a) - log_bx1 + rx * (la_T - la_tx), -np.inf)
+        gap = la_T - la_tx
+        d = log_odds[ix] + rx * gap
         e = np.exp(-np.abs(d))
-        mix = a3 + np.maximum(d, 0.0) + np.log1p(e)
         w4 = np.where(d >= 0, 1.0, e) / (1.0 + e)
-        w3 = 1.0 - w4
-        ll = lg + r * np.log(alpha) + bx[ix] + mix
+        ll = const_ll[ix] - rx * la_T + np.maximum(d, 0.0) + np.log1p(e)
+        inv_T = 1 / (alpha + T)
         grad = np.empty((4, len(x)))  # one contiguous row per parameter
-        grad[0] = dig_rx - digamma(r) + np.log(alpha) - w3 * la_T - w4 * la_tx
-        grad[1] = r / alpha - rx * (w3 / (alpha + T) + w4 / (alpha + t_x))
-        grad[2] = d_a2 + w4 / a
-        grad[3] = d_b2 - w4 / np.where(has, np.exp(log_bx1), 1.0)
+        grad[0] = const_r[ix] - la_T + w4 * gap
+        grad[1] = r / alpha - rx * (inv_T + w4 * (1 / (alpha + t_x) - inv_T))
+        grad[2] = d_a[ix] + w4 / a
+        grad[3] = d_b[ix] - w4 * inv_bx1[ix]
         return ll, grad
 
     def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
