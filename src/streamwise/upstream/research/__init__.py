@@ -1,0 +1,23 @@
+"""Market research: questionnaires, checked survey answers, respondent screening, NPS and
+pricing research (Van Westendorp with Newton-Miller-Smith, Gabor-Granger)."""
+
+from streamwise.upstream.research.quality import Screening, screen
+from streamwise.upstream.research.questionnaire import (
+    QUESTION_TYPES,
+    VW_POINTS,
+    Question,
+    Questionnaire,
+    load_questionnaire,
+)
+from streamwise.upstream.research.responses import Survey
+
+__all__ = [
+    "QUESTION_TYPES",
+    "VW_POINTS",
+    "Question",
+    "Questionnaire",
+    "Screening",
+    "Survey",
+    "load_questionnaire",
+    "screen",
+]
