@@ -1,6 +1,7 @@
 """Market research: questionnaires, checked survey answers, respondent screening, NPS and
 pricing research (Van Westendorp with Newton-Miller-Smith, Gabor-Granger)."""
 
+from streamwise.upstream.research.nps import NpsDifference, NpsResult, nps, nps_by, nps_difference
 from streamwise.upstream.research.quality import Screening, screen
 from streamwise.upstream.research.questionnaire import (
     QUESTION_TYPES,
@@ -14,10 +15,15 @@ from streamwise.upstream.research.responses import Survey
 __all__ = [
     "QUESTION_TYPES",
     "VW_POINTS",
+    "NpsDifference",
+    "NpsResult",
     "Question",
     "Questionnaire",
     "Screening",
     "Survey",
     "load_questionnaire",
+    "nps",
+    "nps_by",
+    "nps_difference",
     "screen",
 ]
