@@ -179,6 +179,8 @@ def test_customer_analytics_commands_write_their_tables(tmp_path: Path) -> None:
     code, out = run("demo", str(ws), "--customers", "500")
     assert code == 0, out
     assert "BG/NBD r" in out
+    assert "Net Promoter Score" in out
+    assert "Van Westendorp" in out
     code, out = run("customers", "summarize", "-w", str(ws), "--calibration-end", "2025-06-30")
     assert code == 0, out
     code, out = run("customers", "rfm", "-w", str(ws), "--bins", "4")
@@ -199,3 +201,22 @@ def test_customer_analytics_commands_write_their_tables(tmp_path: Path) -> None:
     assert "frequency_holdout" in [
         r[0] for r in con.execute("DESCRIBE customer_summary").fetchall()
     ]
+    con.close()
+    questionnaire = ws / "sample" / "questionnaire.yaml"
+    code, out = run(
+        "research", "run", "-w", str(ws), "-q", str(questionnaire), "--nps-by", "segment_self"
+    )
+    assert code == 0, out
+    assert "Net Promoter Score" in out
+    assert "Alpine Pros" in out
+    assert "Van Westendorp" in out
+    assert "Gabor-Granger" in out
+    con = duckdb.connect(str(ws / "analytics.duckdb"), read_only=True)
+    for table in ("research_nps", "research_price_points", "research_gabor_granger"):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] >= 4, table
+    points = dict(con.execute("SELECT point, price FROM research_price_points").fetchall())
+    assert points["pmc"] < points["opp"] <= points["pme"]
+    con.close()
+    code, out = run("research", "run", "-w", str(ws), "-q", str(tmp_path / "none.yaml"))
+    assert code == 1
+    assert "no questionnaire file" in out

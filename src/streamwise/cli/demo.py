@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from streamwise.cli.common import console, errors, progress
+from streamwise.cli.research import print_run
 from streamwise.data.contracts import import_order
 from streamwise.data.importer import import_file
 from streamwise.data.quarantine import quarantine_summary
@@ -19,6 +20,7 @@ from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
 from streamwise.errors import WorkspaceError
 from streamwise.upstream.customers.workspace import run_clv, run_rfm, run_segments, run_summary
+from streamwise.upstream.research.workspace import run_research
 from streamwise.workspace import CONFIG_FILE, Workspace
 
 __all__ = ["demo", "run_demo"]
@@ -83,6 +85,11 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
             bar.update(stage, advance=1, description="customers: behavioural segments")
             clusters = run_segments(ws)
             bar.update(stage, advance=1, description="customer analytics")
+            research = bar.add_task("market research", total=None)
+            survey = run_research(
+                ws, sample_dir / "questionnaire.yaml", nps_by_question="segment_self"
+            )
+            bar.update(research, total=1, completed=1)
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -95,6 +102,7 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "segments": segments["segment"].value_counts(),
         "clv": clv,
         "clusters": clusters,
+        "research": survey,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
@@ -135,6 +143,7 @@ def demo(
         "(tables customer_summary, customer_rfm, customer_clv)."
     )
     console.print(f"Behavioural segments: {summary['clusters'].reason} (table customer_segments).")
+    print_run(summary["research"], summary["currency"])
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"

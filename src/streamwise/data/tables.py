@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from streamwise.data.contracts import CONTRACTS, Column, Contract
 
-__all__ = ["IMPORTS", "QUARANTINE", "create_tables", "ddl", "table_counts"]
+__all__ = ["IMPORTS", "QUARANTINE", "create_tables", "ddl", "replace_table", "table_counts"]
 
 QUARANTINE = "_quarantine"
 IMPORTS = "_imports"
@@ -79,3 +81,21 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     }
     out[QUARANTINE] = con.execute(f"SELECT count(*) FROM {QUARANTINE}").fetchall()[0][0]
     return out
+
+
+def replace_table(
+    con: duckdb.DuckDBPyConnection, name: str, frame: Any, allowed: tuple[str, ...]
+) -> None:
+    """Write ``frame`` (pandas or Arrow) as table ``name``, replacing it.
+
+    ``name`` must be one of ``allowed``, the result tables a module declares: table names are
+    never taken from input.
+    """
+    if name not in allowed:
+        raise ValueError(f"not a result table: {name}")
+    con.register("_sw_result", frame)
+    try:
+        sql = f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _sw_result'
+        con.execute(sql).fetchall()
+    finally:
+        con.unregister("_sw_result")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from streamwise.data.tables import replace_table
 from streamwise.errors import ModelError
 from streamwise.upstream.customers.clv import (
     BetaGeo,
@@ -44,15 +45,7 @@ PURCHASE_MODELS: dict[str, type] = {
 
 
 def _save(workspace: Any, name: str, frame: pd.DataFrame) -> None:
-    if name not in RESULT_TABLES:
-        raise ValueError(f"not a result table: {name}")
-    con = workspace.duckdb()
-    con.register("_sw_result", frame)
-    try:
-        sql = f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _sw_result'  # noqa: S608
-        con.execute(sql).fetchall()
-    finally:
-        con.unregister("_sw_result")
+    replace_table(workspace.duckdb(), name, frame, RESULT_TABLES)
 
 
 def _orders(workspace: Any) -> Any:
