@@ -49,6 +49,14 @@ def print_run(run: ResearchRun, currency: str = "") -> None:
         console.print(
             f"Gabor-Granger: would buy at {shares}; revenue peaks at {gg.revenue_price:,.0f}."
         )
+    if run.maxdiff is not None:
+        top = run.maxdiff.to_frame().sort_values("share", ascending=False).head(5)
+        items = ", ".join(f"{item} {share:.0%}" for item, share in top["share"].items())
+        console.print(f"MaxDiff, most important: {items} (share of preference).")
+    if run.kano is not None:
+        frame = run.kano.to_frame()
+        kinds = ", ".join(f"{feature}: {row.category}" for feature, row in frame.iterrows())
+        console.print(f"Kano: {kinds}.")
 
 
 @app.command("run")
@@ -64,12 +72,14 @@ def run_cmd(
     ] = None,
 ) -> None:
     """Screen the respondents (speeders, straight-liners, duplicates, inconsistent answers) and
-    analyse those kept: NPS, Van Westendorp with Newton-Miller-Smith, Gabor-Granger. Saved as the
-    tables **research_screening**, **research_nps**, **research_price_points**,
-    **research_price_curves** and **research_gabor_granger**."""
+    analyse those kept: NPS, Van Westendorp with Newton-Miller-Smith, Gabor-Granger, MaxDiff and
+    Kano. Saved as the tables **research_screening**, **research_nps**,
+    **research_price_points**, **research_price_curves**, **research_gabor_granger**,
+    **research_maxdiff** and **research_kano**."""
     with open_workspace(workspace) as ws, progress(transient=True) as bar:
         bar.add_task("analysing the survey", total=None)
         run = run_research(ws, questionnaire, nps_by_question=nps_by)
     print_run(run)
     console.print("Saved as tables research_screening, research_nps, research_price_points, "
-                  "research_price_curves and research_gabor_granger.")  # fmt: skip
+                  "research_price_curves, research_gabor_granger, research_maxdiff and "
+                  "research_kano.")  # fmt: skip

@@ -1,6 +1,14 @@
 """Market research: questionnaires, checked survey answers, respondent screening, NPS and
 pricing research (Van Westendorp with Newton-Miller-Smith, Gabor-Granger)."""
 
+from streamwise.upstream.research.kano import KanoResult, kano, kano_by
+from streamwise.upstream.research.maxdiff import (
+    MaxDiffCounts,
+    MaxDiffLogit,
+    maxdiff_counts,
+    maxdiff_logit,
+    maxdiff_tasks,
+)
 from streamwise.upstream.research.nps import NpsDifference, NpsResult, nps, nps_by, nps_difference
 from streamwise.upstream.research.pricing import (
     GaborGrangerResult,
@@ -24,6 +32,9 @@ __all__ = [
     "QUESTION_TYPES",
     "VW_POINTS",
     "GaborGrangerResult",
+    "KanoResult",
+    "MaxDiffCounts",
+    "MaxDiffLogit",
     "NmsResult",
     "NpsDifference",
     "NpsResult",
@@ -33,7 +44,12 @@ __all__ = [
     "Survey",
     "VanWestendorpResult",
     "gabor_granger",
+    "kano",
+    "kano_by",
     "load_questionnaire",
+    "maxdiff_counts",
+    "maxdiff_logit",
+    "maxdiff_tasks",
     "newton_miller_smith",
     "nps",
     "nps_by",

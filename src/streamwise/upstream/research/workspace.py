@@ -17,6 +17,8 @@ import pandas as pd
 
 from streamwise.data.tables import replace_table
 from streamwise.errors import DataError
+from streamwise.upstream.research.kano import KanoResult, kano
+from streamwise.upstream.research.maxdiff import MaxDiffLogit, maxdiff_counts, maxdiff_logit
 from streamwise.upstream.research.nps import nps_by
 from streamwise.upstream.research.pricing import (
     GaborGrangerResult,
@@ -39,6 +41,8 @@ RESULT_TABLES = (
     "research_price_points",
     "research_price_curves",
     "research_gabor_granger",
+    "research_maxdiff",
+    "research_kano",
 )
 
 
@@ -52,6 +56,8 @@ class ResearchRun:
     van_westendorp: VanWestendorpResult | None
     nms: NmsResult | None
     gabor_granger: GaborGrangerResult | None
+    maxdiff: MaxDiffLogit | None = None
+    kano: KanoResult | None = None
 
 
 def _save(workspace: Any, name: str, frame: pd.DataFrame) -> None:
@@ -131,7 +137,26 @@ def run_research(
         gg = gabor_granger(wide, prices={qq.id: float(qq.field("price")) for qq in gg_questions})
         demand = gg.demand.rename_axis("price").reset_index()
         _save(workspace, "research_gabor_granger", demand.assign(screening=note))
-    return ResearchRun(survey, screening, nps_table, vw, nms, gg)
+    md = None
+    if any(qq.field("role") == "best" for qq in q.of_type("maxdiff")):
+        kept_survey = _only(survey, kept)
+        md = maxdiff_logit(kept_survey)
+        counts = maxdiff_counts(kept_survey).to_frame()
+        table = md.to_frame().join(counts, rsuffix="_count").rename_axis("item").reset_index()
+        _save(workspace, "research_maxdiff", table.assign(screening=note))
+    kano_result = None
+    if q.of_type("kano"):
+        kano_result = kano(_only(survey, kept))
+        _save(
+            workspace, "research_kano", kano_result.to_frame().reset_index().assign(screening=note)
+        )
+    return ResearchRun(survey, screening, nps_table, vw, nms, gg, md, kano_result)
+
+
+def _only(survey: Survey, respondents: pd.Index) -> Survey:
+    """The survey with only these respondents' answers."""
+    answers = survey.answers[survey.answers["respondent_id"].isin(respondents)]
+    return Survey(survey.questionnaire, answers.reset_index(drop=True))
 
 
 def research_summary(run: ResearchRun) -> dict[str, Any]:
@@ -145,4 +170,8 @@ def research_summary(run: ResearchRun) -> dict[str, Any]:
         out["nms"] = run.nms.to_dict()
     if run.gabor_granger is not None:
         out["gabor_granger"] = run.gabor_granger.to_dict()
+    if run.maxdiff is not None:
+        out["maxdiff"] = run.maxdiff.to_dict()
+    if run.kano is not None:
+        out["kano"] = run.kano.to_dict()
     return out
