@@ -34,8 +34,10 @@ Steps
    is fitted and the k with the highest mean silhouette (Rousseeuw 1987) is chosen. The
    silhouette is taken with cosine distance, on the documents' theme-weight profiles (rows of
    the scaled W) for ``tfidf`` and on the embeddings for ``embeddings``; documents without any
-   theme weight are left out. The mean and its standard error for every k are in
-   ``Themes.selection``.
+   theme weight are left out; ties go to the smaller k. The mean and its standard error for
+   every k are in ``Themes.selection``. Themes are groups of documents that use the same words:
+   when praise and complaints about one subject share no words (praise of recycled fabrics,
+   complaints about plastic packaging), they can come out as two themes.
 4. **Sentiment.** :func:`sentiment_score`: a transparent lexicon count in the manner of Hu &
    Liu's (2004) opinion lexicon, on the text without boilerplate. Score = (p − n) / (p + n) for p
    positive and n negative hits, 0 without hits, so it lies in [−1, 1]. A negator (``not``,
@@ -453,8 +455,9 @@ class ThemeFinder:
         Returns
         -------
         ThemeFinder
-            ``self``, with ``themes_`` (:class:`Themes`), ``n_themes_``, ``boilerplate_``,
-            ``vectorizer_``, ``model_`` and ``components_`` (unit theme vectors).
+            ``self``, with ``themes_`` (:class:`Themes`), ``n_themes_``, ``selection_``,
+            ``boilerplate_``, ``vectorizer_``, ``model_`` (NMF or KMeans), ``components_``
+            (unit theme vectors: NMF terms or cluster centres) and ``ids_`` (their theme ids).
         """
         if self.method not in ("tfidf", "embeddings"):
             raise ValueError(f"method must be 'tfidf' or 'embeddings', not {self.method!r}")
