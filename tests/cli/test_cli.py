@@ -212,7 +212,15 @@ def test_customer_analytics_commands_write_their_tables(tmp_path: Path) -> None:
     assert "Van Westendorp" in out
     assert "Gabor-Granger" in out
     con = duckdb.connect(str(ws / "analytics.duckdb"), read_only=True)
-    for table in ("research_nps", "research_price_points", "research_gabor_granger"):
+    for table in (
+        "research_nps",
+        "research_price_points",
+        "research_gabor_granger",
+        "research_maxdiff",
+        "research_kano",
+        "research_conjoint",
+        "research_themes",
+    ):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] >= 4, table
     points = dict(con.execute("SELECT point, price FROM research_price_points").fetchall())
     assert points["pmc"] < points["opp"] <= points["pme"]

@@ -53,6 +53,15 @@ def print_run(run: ResearchRun, currency: str = "") -> None:
         top = run.maxdiff.to_frame().sort_values("share", ascending=False).head(5)
         items = ", ".join(f"{item} {share:.0%}" for item, share in top["share"].items())
         console.print(f"MaxDiff, most important: {items} (share of preference).")
+    if run.conjoint is not None:
+        imp = run.conjoint.importances()["importance"].sort_values(ascending=False)
+        parts = ", ".join(f"{name} {share:.0%}" for name, share in imp.items())
+        console.print(f"Conjoint (multinomial logit): attribute importance {parts}.")
+    if run.themes is not None:
+        top = ", ".join(
+            f"{t.label} ({t.share:.0%}, sentiment {t.sentiment:+.2f})" for t in run.themes.themes
+        )
+        console.print(f"Open answers, themes: {top}.")
     if run.kano is not None:
         frame = run.kano.to_frame()
         kinds = ", ".join(f"{feature}: {row.category}" for feature, row in frame.iterrows())
@@ -72,14 +81,15 @@ def run_cmd(
     ] = None,
 ) -> None:
     """Screen the respondents (speeders, straight-liners, duplicates, inconsistent answers) and
-    analyse those kept: NPS, Van Westendorp with Newton-Miller-Smith, Gabor-Granger, MaxDiff and
-    Kano. Saved as the tables **research_screening**, **research_nps**,
-    **research_price_points**, **research_price_curves**, **research_gabor_granger**,
-    **research_maxdiff** and **research_kano**."""
+    analyse those kept: NPS, Van Westendorp with Newton-Miller-Smith, Gabor-Granger, MaxDiff,
+    Kano, choice-based conjoint and the themes of open answers. Saved as the tables
+    **research_screening**, **research_nps**, **research_price_points**,
+    **research_price_curves**, **research_gabor_granger**, **research_maxdiff**,
+    **research_kano**, **research_conjoint** and **research_themes**."""
     with open_workspace(workspace) as ws, progress(transient=True) as bar:
         bar.add_task("analysing the survey", total=None)
         run = run_research(ws, questionnaire, nps_by_question=nps_by)
     print_run(run)
     console.print("Saved as tables research_screening, research_nps, research_price_points, "
-                  "research_price_curves, research_gabor_granger, research_maxdiff and "
-                  "research_kano.")  # fmt: skip
+                  "research_price_curves, research_gabor_granger, research_maxdiff, "
+                  "research_kano, research_conjoint and research_themes.")  # fmt: skip

@@ -1,6 +1,8 @@
 """Market research: questionnaires, checked survey answers, respondent screening, NPS and
 pricing research (Van Westendorp with Newton-Miller-Smith, Gabor-Granger)."""
 
+from streamwise.upstream.research.choices import check_choice_frame, choice_frame
+from streamwise.upstream.research.conjoint import MixedLogit, MultinomialLogit
 from streamwise.upstream.research.kano import KanoResult, kano, kano_by
 from streamwise.upstream.research.maxdiff import (
     MaxDiffCounts,
@@ -27,6 +29,7 @@ from streamwise.upstream.research.questionnaire import (
     load_questionnaire,
 )
 from streamwise.upstream.research.responses import Survey
+from streamwise.upstream.research.themes import Theme, ThemeFinder, Themes
 
 __all__ = [
     "QUESTION_TYPES",
@@ -35,6 +38,8 @@ __all__ = [
     "KanoResult",
     "MaxDiffCounts",
     "MaxDiffLogit",
+    "MixedLogit",
+    "MultinomialLogit",
     "NmsResult",
     "NpsDifference",
     "NpsResult",
@@ -42,7 +47,12 @@ __all__ = [
     "Questionnaire",
     "Screening",
     "Survey",
+    "Theme",
+    "ThemeFinder",
+    "Themes",
     "VanWestendorpResult",
+    "check_choice_frame",
+    "choice_frame",
     "gabor_granger",
     "kano",
     "kano_by",

@@ -17,6 +17,7 @@ import pandas as pd
 
 from streamwise.data.tables import replace_table
 from streamwise.errors import DataError
+from streamwise.upstream.research.conjoint import MultinomialLogit, choice_frame
 from streamwise.upstream.research.kano import KanoResult, kano
 from streamwise.upstream.research.maxdiff import MaxDiffLogit, maxdiff_counts, maxdiff_logit
 from streamwise.upstream.research.nps import nps_by
@@ -31,6 +32,7 @@ from streamwise.upstream.research.pricing import (
 from streamwise.upstream.research.quality import Screening, screen
 from streamwise.upstream.research.questionnaire import VW_POINTS, load_questionnaire
 from streamwise.upstream.research.responses import Survey
+from streamwise.upstream.research.themes import ThemeFinder, Themes
 
 __all__ = ["RESULT_TABLES", "ResearchRun", "load_survey", "research_summary", "run_research"]
 
@@ -43,6 +45,8 @@ RESULT_TABLES = (
     "research_gabor_granger",
     "research_maxdiff",
     "research_kano",
+    "research_conjoint",
+    "research_themes",
 )
 
 
@@ -58,6 +62,8 @@ class ResearchRun:
     gabor_granger: GaborGrangerResult | None
     maxdiff: MaxDiffLogit | None = None
     kano: KanoResult | None = None
+    conjoint: MultinomialLogit | None = None
+    themes: Themes | None = None
 
 
 def _save(workspace: Any, name: str, frame: pd.DataFrame) -> None:
@@ -150,7 +156,35 @@ def run_research(
         _save(
             workspace, "research_kano", kano_result.to_frame().reset_index().assign(screening=note)
         )
-    return ResearchRun(survey, screening, nps_table, vw, nms, gg, md, kano_result)
+    cbc = None
+    if q.designs.get("cbc") and any(qq.field("role") == "task" for qq in q.of_type("cbc")):
+        cbc = MultinomialLogit().fit(choice_frame(_only(survey, kept)))
+        worths = cbc.part_worths()
+        wtp = cbc.willingness_to_pay()[["attribute", "level", "wtp"]].rename(
+            columns={"wtp": "willingness_to_pay"}
+        )
+        table = worths.merge(wtp, on=["attribute", "level"], how="left").merge(
+            cbc.importances()["importance"].reset_index(), on="attribute", how="left"
+        )
+        _save(workspace, "research_conjoint", table.assign(screening=note))
+    themes = None
+    text_questions = q.of_type("text")
+    if text_questions:
+        texts = survey.values(text_questions[0].id)
+        texts = texts[texts.index.isin(kept)]
+        groups = (
+            survey.values(nps_by_question).reindex(texts.index).astype("string")
+            if nps_by_question
+            else None
+        )
+        if texts.str.strip().str.len().gt(0).sum() >= 20:
+            themes = ThemeFinder().fit(texts, segments=groups).themes_
+            table = themes.to_frame().reset_index()
+            if themes.by_segment is not None:
+                shares = themes.by_segment.T.add_prefix("share_").rename_axis("id").reset_index()
+                table = table.merge(shares, on="id", how="left")
+            _save(workspace, "research_themes", table.assign(screening=note))
+    return ResearchRun(survey, screening, nps_table, vw, nms, gg, md, kano_result, cbc, themes)
 
 
 def _only(survey: Survey, respondents: pd.Index) -> Survey:
@@ -174,4 +208,8 @@ def research_summary(run: ResearchRun) -> dict[str, Any]:
         out["maxdiff"] = run.maxdiff.to_dict()
     if run.kano is not None:
         out["kano"] = run.kano.to_dict()
+    if run.themes is not None:
+        out["themes"] = run.themes.to_dict()
+    if run.conjoint is not None:
+        out["conjoint_importances"] = run.conjoint.importances()["importance"].to_dict()
     return out
