@@ -4,6 +4,7 @@ pricing research (Van Westendorp with Newton-Miller-Smith, Gabor-Granger)."""
 from streamwise.upstream.research.choices import check_choice_frame, choice_frame
 from streamwise.upstream.research.conjoint import MixedLogit, MultinomialLogit
 from streamwise.upstream.research.kano import KanoResult, kano, kano_by
+from streamwise.upstream.research.market import competitor_scenario
 from streamwise.upstream.research.maxdiff import (
     MaxDiffCounts,
     MaxDiffLogit,
@@ -53,6 +54,7 @@ __all__ = [
     "VanWestendorpResult",
     "check_choice_frame",
     "choice_frame",
+    "competitor_scenario",
     "gabor_granger",
     "kano",
     "kano_by",
