@@ -148,7 +148,8 @@ def run_research(
         kept_survey = _only(survey, kept)
         md = maxdiff_logit(kept_survey)
         counts = maxdiff_counts(kept_survey).to_frame()
-        table = md.to_frame().join(counts, rsuffix="_count").rename_axis("item").reset_index()
+        table = md.to_frame().join(counts, suffixes=("", "_count"))
+        table = table.rename_axis("item").reset_index()
         _save(workspace, "research_maxdiff", table.assign(screening=note))
     kano_result = None
     if q.of_type("kano"):
