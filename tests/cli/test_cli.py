@@ -228,3 +228,18 @@ def test_customer_analytics_commands_write_their_tables(tmp_path: Path) -> None:
     code, out = run("research", "run", "-w", str(ws), "-q", str(tmp_path / "none.yaml"))
     assert code == 1
     assert "no questionnaire file" in out
+    code, out = run(
+        "competitors", "--brand", "Northwind", "-w", str(ws), "-q", str(questionnaire),
+        "--price", "price_tent",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "Weekend Campers: nearest" in out
+    assert "Northwind lacks:" in out
+    con = duckdb.connect(str(ws / "analytics.duckdb"), read_only=True)
+    spaces = dict(con.execute("SELECT segment, white_space FROM competitor_white_space").fetchall())
+    assert len(spaces) == 5
+    assert con.execute("SELECT count(*) FROM competitor_map").fetchone()[0] >= 12
+    con.close()
+    code, out = run("competitors", "--brand", "Nobody", "-w", str(ws))
+    assert code == 1
+    assert "Nobody" in out

@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from streamwise.cli.common import console, errors, progress
+from streamwise.cli.competitors import print_run as print_competitors
 from streamwise.cli.research import print_run
 from streamwise.data.contracts import import_order
 from streamwise.data.importer import import_file
@@ -19,6 +20,7 @@ from streamwise.data.sample import SampleConfig, generate
 from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
 from streamwise.errors import WorkspaceError
+from streamwise.upstream.competitors.workspace import run_competitors
 from streamwise.upstream.customers.workspace import run_clv, run_rfm, run_segments, run_summary
 from streamwise.upstream.research.workspace import run_research
 from streamwise.workspace import CONFIG_FILE, Workspace
@@ -90,6 +92,10 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
                 ws, sample_dir / "questionnaire.yaml", nps_by_question="segment_self"
             )
             bar.update(research, total=1, completed=1)
+            market = run_competitors(
+                ws, BRAND, questionnaire=sample_dir / "questionnaire.yaml",
+                price_attribute="price_tent",
+            )  # fmt: skip
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -103,6 +109,7 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "clv": clv,
         "clusters": clusters,
         "research": survey,
+        "competitors": market,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
@@ -144,6 +151,7 @@ def demo(
     )
     console.print(f"Behavioural segments: {summary['clusters'].reason} (table customer_segments).")
     print_run(summary["research"], summary["currency"])
+    print_competitors(summary["competitors"])
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"
