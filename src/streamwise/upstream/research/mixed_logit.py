@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from streamwise.errors import ModelError
+from streamwise.numerics import Converged, hessian_from_gradient, minimize_until_converged
 from streamwise.upstream.research.choices import _Tasks
 from streamwise.upstream.research.conjoint import Coding, _ChoiceModel, _newton
 
@@ -122,27 +122,26 @@ class MixedLogit(_ChoiceModel):
             value, g = -ll / panel.n, -grad / panel.n
             decrement = float(g @ np.linalg.solve(scores.T @ scores / panel.n, g))
             if decrement < 1e-12:
-                raise _Converged(theta_free.copy(), value, g)
+                raise Converged(theta_free.copy(), value, g)
             return value, g
 
         _, _, scores = gradient(start[free])
         inverse = np.linalg.inv(scores.T @ scores / panel.n)  # BHHH (Berndt et al. 1974)
         steps: list[np.ndarray] = []
-        try:
-            res = optimize.minimize(
-                objective, start[free], jac=True, method="BFGS", callback=steps.append,
-                options={"gtol": 1e-6, "maxiter": 1_000, "hess_inv0": (inverse + inverse.T) / 2},
-            )  # fmt: skip
-            found, value, jac = res.x, res.fun, res.jac
-        except _Converged as done:
-            found, value, jac = done.x, done.value, done.grad
+        res = minimize_until_converged(
+            objective, start[free], callback=steps.append,
+            options={"gtol": 1e-6, "maxiter": 1_000, "hess_inv0": (inverse + inverse.T) / 2},
+        )  # fmt: skip
+        found, value, jac = res.x, res.fun, res.jac
         if not np.all(np.isfinite(found)) or np.max(np.abs(jac)) > 1e-4:
             raise ModelError(
                 "the mixed logit did not converge; try more draws or fewer random terms"
             )
         theta = np.zeros(2 * k)
         theta[free] = found
-        hess = _hessian_from_gradient(lambda t: gradient(t)[1], found, -jac * panel.n)
+        hess = hessian_from_gradient(
+            lambda t: gradient(t)[1], found, central=False, at_x=-jac * panel.n
+        )
         try:
             cov_free = np.linalg.inv(-hess)
         except np.linalg.LinAlgError:
@@ -170,14 +169,6 @@ class MixedLogit(_ChoiceModel):
         k = len(self.params_)
         z = _halton_normal(1, 10_000, k, self.random_state + 1)[0]
         return self.params_.to_numpy() + self.sds_.to_numpy() * z
-
-
-class _Converged(Exception):  # noqa: N818 - a signal, not an error
-    """Raised by the objective to stop BFGS where the log-likelihood is flat."""
-
-    def __init__(self, x: np.ndarray, value: float, grad: np.ndarray) -> None:
-        super().__init__("converged")
-        self.x, self.value, self.grad = x, value, grad
 
 
 def _halton_normal(n: int, draws: int, k: int, seed: int) -> np.ndarray:
@@ -264,16 +255,3 @@ class _Panel:
             scores[sl, :k] = xc - g.sum(axis=2)
             scores[sl, k:] = xc * np.einsum("nr,nrk->nk", w, z) - np.einsum("nkr,nrk->nk", g, z)
         return ll, scores.sum(axis=0), scores
-
-
-def _hessian_from_gradient(grad: Any, x: np.ndarray, at_x: np.ndarray) -> np.ndarray:
-    """Forward differences of an analytic gradient (``at_x`` = its value at ``x``),
-    symmetrised; error ~1e-5 relative, plenty for standard errors."""
-    n = len(x)
-    h = 1e-5 * np.maximum(np.abs(x), 1e-2)
-    hess = np.empty((n, n))
-    for i in range(n):
-        e = np.zeros(n)
-        e[i] = h[i]
-        hess[i] = (grad(x + e) - at_x) / h[i]
-    return (hess + hess.T) / 2

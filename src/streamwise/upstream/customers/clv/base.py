@@ -3,7 +3,7 @@ rows with weights, maximum likelihood in log-parameter space, standard errors.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -12,6 +12,12 @@ import pandas as pd
 from scipy import optimize
 
 from streamwise.errors import DataError, ModelError
+from streamwise.numerics import (
+    Converged,
+    hessian_from_gradient,
+    minimize_until_converged,
+    numerical_hessian,
+)
 
 __all__ = ["ClvModel", "check_purchase_history", "compress", "numerical_hessian"]
 
@@ -56,48 +62,7 @@ def check_purchase_history(data: np.ndarray) -> None:
         raise DataError("a customer with frequency 0 must have recency 0")
 
 
-def numerical_hessian(f: Callable[[np.ndarray], float], x: np.ndarray) -> np.ndarray:
-    """Central-difference Hessian of ``f`` at ``x`` (steps scaled to each coordinate)."""
-    n = len(x)
-    h = 1e-4 * np.maximum(np.abs(x), 1e-2)
-    hess = np.empty((n, n))
-    for i in range(n):
-        for j in range(i, n):
-            e_i, e_j = np.eye(n)[i] * h[i], np.eye(n)[j] * h[j]
-            value = (f(x + e_i + e_j) - f(x + e_i - e_j) - f(x - e_i + e_j) + f(x - e_i - e_j)) / (
-                4 * h[i] * h[j]
-            )
-            hess[i, j] = hess[j, i] = value
-    return hess
-
-
-def _hessian_from_gradient(
-    grad: Callable[[np.ndarray], np.ndarray], x: np.ndarray, *, central: bool = True
-) -> np.ndarray:
-    """Differences of an analytic gradient, symmetrised: central (2n gradients), or forward
-    (n + 1 gradients; error ~1e-5 relative, plenty for standard errors)."""
-    n = len(x)
-    h = 1e-5 * np.maximum(np.abs(x), 1e-2)
-    hess = np.empty((n, n))
-    at_x = None if central else grad(x)
-    for i in range(n):
-        e = np.eye(n)[i] * h[i]
-        if at_x is None:
-            hess[i] = (grad(x + e) - grad(x - e)) / (2 * h[i])
-        else:
-            hess[i] = (grad(x + e) - at_x) / h[i]
-    return (hess + hess.T) / 2
-
-
 GRADIENT_TOL = 1e-8  # on the mean log-likelihood per customer, in log-parameters
-
-
-class _Flat(Exception):  # noqa: N818 - a signal, not an error
-    """Raised by the objective to stop BFGS at a point where the gradient has vanished."""
-
-    def __init__(self, x: np.ndarray, value: float, grad: np.ndarray) -> None:
-        super().__init__("converged")
-        self.x, self.value, self.grad = x, value, grad
 
 
 class ClvModel:
@@ -160,7 +125,7 @@ class ClvModel:
             )  # fmt: skip
 
             def curvature(x: np.ndarray) -> np.ndarray:
-                return _hessian_from_gradient(
+                return hessian_from_gradient(
                     lambda lp: self._negative_with_gradient(lp, prepared, sample_w)[1], x
                 )
         else:
@@ -194,17 +159,10 @@ class ClvModel:
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = self._negative_with_gradient(log_params, prepared, w)
             if np.linalg.norm(grad) < GRADIENT_TOL:
-                raise _Flat(log_params.copy(), value, grad)
+                raise Converged(log_params.copy(), value, grad)
             return value, grad
 
-        try:
-            res = optimize.minimize(
-                objective, start, jac=True, method="BFGS", options=options
-            )  # fmt: skip
-        except _Flat as flat:
-            return optimize.OptimizeResult(
-                x=flat.x, fun=flat.value, jac=flat.grad, success=True, message="converged"
-            )
+        res = minimize_until_converged(objective, start, options=options)
         # "Precision loss" at a vanishing gradient is convergence.
         res.success = res.success or bool(np.linalg.norm(res.jac) < 1e-6)
         return res
@@ -271,7 +229,7 @@ class ClvModel:
 
         if self._gradient(params, self._prepare(data[:1])) is not None:
             prepared = self._prepare(data)
-            hess = _hessian_from_gradient(
+            hess = hessian_from_gradient(
                 lambda p: -(self._gradient(p, prepared)[1] @ w),  # type: ignore[index]
                 params,
                 central=False,
