@@ -42,7 +42,7 @@ results. Center for Quality of Management Journal 5(3).
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from streamwise.errors import DataError
-from streamwise.upstream.research.responses import Survey
+from streamwise.upstream.research.responses import Survey, respondent_groups, stack_groups
 
 __all__ = [
     "KANO_ANSWERS",
@@ -426,16 +426,6 @@ def kano_by(
         ``name, feature`` and the columns of :meth:`KanoResult.to_frame`; groups in sorted
         order, ``"All"`` last.
     """
-    if not isinstance(by, pd.Series):
-        raise TypeError("by must be a Series indexed by respondent_id (the group of each)")
     pairs = _pairs(data, codes)
-    group = pairs["respondent_id"].map(by.groupby(level=0).first())
-    parts: list[tuple[Hashable, pd.DataFrame]] = [
-        (key, pairs[np.asarray(group == key)]) for key in sorted(group.dropna().unique())
-    ]
-    frames = [
-        _summarise(part).to_frame().reset_index().assign(**{name: key})
-        for key, part in [*parts, ("All", pairs)]
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    return out[[name, *[c for c in out.columns if c != name]]]
+    rows = [(key, _summarise(part).to_frame()) for key, part in respondent_groups(pairs, by)]
+    return stack_groups(rows, name)

@@ -42,7 +42,6 @@ Train, K. E. (2009). Discrete Choice Methods with Simulation, 2nd ed. Cambridge 
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +51,7 @@ from scipy import special
 
 from streamwise.errors import DataError, ModelError
 from streamwise.upstream.research.maxdiff_design import first_row, maxdiff_tasks
-from streamwise.upstream.research.responses import Survey
+from streamwise.upstream.research.responses import Survey, respondent_groups, stack_groups
 
 __all__ = [
     "LONG_COLUMNS",
@@ -555,20 +554,6 @@ def maxdiff_logit(data: Survey | pd.DataFrame, *, reference: str | None = None) 
 # --------------------------------------------------------------------------------------------
 
 
-def _groups(frame: pd.DataFrame, by: pd.Series) -> list[tuple[Hashable, pd.DataFrame]]:
-    if not isinstance(by, pd.Series):
-        raise TypeError("by must be a Series indexed by respondent_id (the group of each)")
-    group = frame["respondent_id"].map(by.groupby(level=0).first())
-    parts = [(key, frame[np.asarray(group == key)]) for key in sorted(group.dropna().unique())]
-    return [*parts, ("All", frame)]
-
-
-def _by_frame(rows: Sequence[tuple[Hashable, pd.DataFrame]], column: str) -> pd.DataFrame:
-    out = [part.reset_index().assign(**{column: key}) for key, part in rows]
-    frame = pd.concat(out, ignore_index=True)
-    return frame[[column, *[c for c in frame.columns if c != column]]]
-
-
 def maxdiff_counts_by(
     data: Survey | pd.DataFrame, by: pd.Series, *, name: str = "group"
 ) -> pd.DataFrame:
@@ -591,8 +576,8 @@ def maxdiff_counts_by(
         order, ``"All"`` last.
     """
     frame = _long(data)
-    rows = [(key, _count(_arrays(part)).to_frame()) for key, part in _groups(frame, by)]
-    return _by_frame(rows, name)
+    rows = [(key, _count(_arrays(part)).to_frame()) for key, part in respondent_groups(frame, by)]
+    return stack_groups(rows, name)
 
 
 def maxdiff_logit_by(
@@ -622,7 +607,7 @@ def maxdiff_logit_by(
     """
     frame = _long(data)
     rows = []
-    for key, part in _groups(frame, by):
+    for key, part in respondent_groups(frame, by):
         fit = _fit(_arrays(part), reference)
         rows.append(
             (
@@ -632,4 +617,4 @@ def maxdiff_logit_by(
                 ),
             )
         )
-    return _by_frame(rows, name)
+    return stack_groups(rows, name)

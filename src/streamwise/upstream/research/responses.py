@@ -9,6 +9,7 @@ first wrong one with the question and respondent named; analyses then take typed
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ import pandas as pd
 from streamwise.errors import DataError
 from streamwise.upstream.research.questionnaire import Question, Questionnaire
 
-__all__ = ["Survey"]
+__all__ = ["Survey", "respondent_groups", "stack_groups"]
 
 _NEEDED = ("respondent_id", "question_id", "answer")
 _INTEGER_TYPES = ("nps", "rating", "cbc")
@@ -150,3 +151,21 @@ class Survey:
             return pd.Series(np.nan, index=self.respondents, name=column)
         first = self.answers.groupby("respondent_id", sort=False)[column].first()
         return first.reindex(self.respondents)
+
+
+def respondent_groups(frame: pd.DataFrame, by: pd.Series) -> list[tuple[Hashable, pd.DataFrame]]:
+    """The rows of ``frame`` (with a ``respondent_id`` column) per group of ``by`` (a Series
+    indexed by respondent), groups sorted, then ``("All", frame)``. Respondents without a group
+    count only towards ``"All"``."""
+    if not isinstance(by, pd.Series):
+        raise TypeError("by must be a Series indexed by respondent_id (the group of each)")
+    group = frame["respondent_id"].map(by.groupby(level=0).first())
+    parts = [(key, frame[np.asarray(group == key)]) for key in sorted(group.dropna().unique())]
+    return [*parts, ("All", frame)]
+
+
+def stack_groups(rows: Sequence[tuple[Hashable, pd.DataFrame]], column: str) -> pd.DataFrame:
+    """One frame of per-group results, the group in the first column ``column``."""
+    out = [part.reset_index().assign(**{column: key}) for key, part in rows]
+    frame = pd.concat(out, ignore_index=True)
+    return frame[[column, *[c for c in frame.columns if c != column]]]
