@@ -94,6 +94,7 @@ def run_research(
     kept = screening.kept
     q = survey.questionnaire
     note = screening.summary()
+    kept_survey = _only(survey, kept)  # the answers analysed
     _save(workspace, "research_screening", screening.flags.assign(summary=note))
 
     nps_table = None
@@ -145,7 +146,6 @@ def run_research(
         _save(workspace, "research_gabor_granger", demand.assign(screening=note))
     md = None
     if any(qq.field("role") == "best" for qq in q.of_type("maxdiff")):
-        kept_survey = _only(survey, kept)
         md = maxdiff_logit(kept_survey)
         counts = maxdiff_counts(kept_survey).to_frame()
         table = md.to_frame().join(counts, suffixes=("", "_count"))
@@ -153,13 +153,13 @@ def run_research(
         _save(workspace, "research_maxdiff", table.assign(screening=note))
     kano_result = None
     if q.of_type("kano"):
-        kano_result = kano(_only(survey, kept))
+        kano_result = kano(kept_survey)
         _save(
             workspace, "research_kano", kano_result.to_frame().reset_index().assign(screening=note)
         )
     cbc = None
     if q.designs.get("cbc") and any(qq.field("role") == "task" for qq in q.of_type("cbc")):
-        cbc = MultinomialLogit().fit(choice_frame(_only(survey, kept)))
+        cbc = MultinomialLogit().fit(choice_frame(kept_survey))
         worths = cbc.part_worths()
         wtp = cbc.willingness_to_pay()[["attribute", "level", "wtp"]].rename(
             columns={"wtp": "willingness_to_pay"}
