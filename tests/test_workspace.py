@@ -9,6 +9,7 @@ import pytest
 from streamwise.data.contracts import CONTRACTS
 from streamwise.errors import ConfigError, WorkspaceError
 from streamwise.settings import load_settings
+from streamwise.store import head_revision
 from streamwise.workspace import Workspace
 
 
@@ -24,8 +25,9 @@ def test_init_creates_settings_and_both_databases(tmp_path: Path) -> None:
     assert set(CONTRACTS) | {"_quarantine", "_imports"} <= tables
     with sqlite3.connect(root / "streamwise.sqlite") as db:
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+        version = db.execute("SELECT version_num FROM alembic_version").fetchone()
         meta = dict(db.execute("SELECT key, value FROM workspace_meta").fetchall())
+    assert version == (head_revision(),)
     assert {"created_at", "streamwise_version"} <= set(meta)
 
 

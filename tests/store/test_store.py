@@ -5,7 +5,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from streamwise.store import Job, WorkspaceMeta, make_engine, migrate, session_factory
+from streamwise.store import (
+    Job,
+    WorkspaceMeta,
+    head_revision,
+    make_engine,
+    migrate,
+    session_factory,
+)
 
 
 def _round_trip(url: str) -> None:
@@ -21,7 +28,9 @@ def _round_trip(url: str) -> None:
         assert session.get(WorkspaceMeta, "k").value == "v"
         assert session.query(Job).one().started_at is not None
     with engine.connect() as con:
-        assert con.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert (
+            con.execute(text("SELECT version_num FROM alembic_version")).scalar() == head_revision()
+        )
     engine.dispose()
 
 

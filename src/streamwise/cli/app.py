@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from streamwise import __version__
-from streamwise.cli import competitors, customers, data, demo, research, sample, workspace
+from streamwise.cli import competitors, customers, data, demo, plan, research, sample, workspace
 
 __all__ = ["app", "main"]
 
@@ -50,6 +50,7 @@ app.command("sample")(sample.sample)
 app.add_typer(customers.app, name="customers")
 app.add_typer(research.app, name="research")
 app.command("competitors")(competitors.competitors)
+app.add_typer(plan.app, name="plan")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -48,7 +49,7 @@ def errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except StreamwiseError as exc:
-            stderr.print(f"[bold red]Error:[/] {exc}", highlight=False)
+            stderr.print(f"[bold red]Error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]

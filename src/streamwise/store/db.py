@@ -7,10 +7,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "migrate", "session_factory"]
+__all__ = ["head_revision", "make_engine", "migrate", "session_factory"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -41,10 +42,22 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the operational database to ``revision`` with Alembic."""
+def _config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest migration's revision (what :func:`migrate` brings a database to)."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the operational database to ``revision`` with Alembic."""
+    cfg = _config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)

@@ -58,6 +58,12 @@ class FileSink:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if name not in self._writers:
             path = self.out_dir / f"{name}.{self.fmt}"
+            # pandas 2 turns an all-missing object column into Arrow's null type; a later chunk
+            # may hold text there, so such a column is declared text from the start.
+            schema = pa.schema(
+                f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema
+            )
+            table = table.cast(schema)
             self._schemas[name] = table.schema
             self.paths[name] = path
             if self.fmt == "parquet":

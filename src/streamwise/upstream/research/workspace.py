@@ -148,7 +148,7 @@ def run_research(
     if any(qq.field("role") == "best" for qq in q.of_type("maxdiff")):
         md = maxdiff_logit(kept_survey)
         counts = maxdiff_counts(kept_survey).to_frame()
-        table = md.to_frame().join(counts, suffixes=("", "_count"))
+        table = md.to_frame().join(counts, rsuffix="_count")
         table = table.rename_axis("item").reset_index()
         _save(workspace, "research_maxdiff", table.assign(screening=note))
     kano_result = None

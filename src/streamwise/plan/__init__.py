@@ -1,0 +1,2 @@
+"""The marketing plan: personas, strategy (attractiveness, targeting, positioning), goals and KPIs,
+versioned in the operational database."""
