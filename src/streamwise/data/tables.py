@@ -8,7 +8,15 @@ import duckdb
 
 from streamwise.data.contracts import CONTRACTS, Column, Contract
 
-__all__ = ["IMPORTS", "QUARANTINE", "create_tables", "ddl", "replace_table", "table_counts"]
+__all__ = [
+    "IMPORTS",
+    "QUARANTINE",
+    "create_tables",
+    "ddl",
+    "replace_table",
+    "table_counts",
+    "table_names",
+]
 
 QUARANTINE = "_quarantine"
 IMPORTS = "_imports"
@@ -81,6 +89,13 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     }
     out[QUARANTINE] = con.execute(f"SELECT count(*) FROM {QUARANTINE}").fetchall()[0][0]
     return out
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables in the database."""
+    return {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
 
 
 def replace_table(
