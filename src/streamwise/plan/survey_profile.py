@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from streamwise.data.tables import table_names
 from streamwise.errors import DataError, ModelError
 from streamwise.upstream.research import maxdiff_counts, nps_by, van_westendorp
 from streamwise.upstream.research.maxdiff import maxdiff_counts_by
