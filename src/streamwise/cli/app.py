@@ -7,7 +7,18 @@ from typing import Annotated, Optional
 import typer
 
 from streamwise import __version__
-from streamwise.cli import competitors, customers, data, demo, plan, research, sample, workspace
+from streamwise.cli import (
+    competitors,
+    customers,
+    data,
+    demo,
+    plan,
+    research,
+    sample,
+    strategy,
+    trends,
+    workspace,
+)
 
 __all__ = ["app", "main"]
 
@@ -50,6 +61,9 @@ app.command("sample")(sample.sample)
 app.add_typer(customers.app, name="customers")
 app.add_typer(research.app, name="research")
 app.command("competitors")(competitors.competitors)
+app.command("trends")(trends.trends)
+app.command("personas")(strategy.personas)
+plan.app.command("build")(strategy.build)
 app.add_typer(plan.app, name="plan")
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from streamwise.cli.common import console, errors, progress
 from streamwise.cli.competitors import print_run as print_competitors
 from streamwise.cli.research import print_run
+from streamwise.cli.trends import print_run as print_trends
 from streamwise.data.contracts import import_order
 from streamwise.data.importer import import_file
 from streamwise.data.quarantine import quarantine_summary
@@ -20,9 +22,13 @@ from streamwise.data.sample import SampleConfig, generate
 from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
 from streamwise.errors import WorkspaceError
+from streamwise.plan.build import build_plan
+from streamwise.plan.store import save_plan
+from streamwise.reports.upstream import upstream_report, write_report
 from streamwise.upstream.competitors.workspace import run_competitors
 from streamwise.upstream.customers.workspace import run_clv, run_rfm, run_segments, run_summary
 from streamwise.upstream.research.workspace import run_research
+from streamwise.upstream.trends.workspace import run_trends
 from streamwise.workspace import CONFIG_FILE, Workspace
 
 __all__ = ["demo", "run_demo"]
@@ -96,6 +102,16 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
                 ws, BRAND, questionnaire=sample_dir / "questionnaire.yaml",
                 price_attribute="price_tent",
             )  # fmt: skip
+            upstream = bar.add_task("market trends, personas and the plan", total=3)
+            trends = run_trends(ws)
+            bar.advance(upstream)
+            plan = build_plan(ws, sample_dir / "questionnaire.yaml", seed=seed)
+            saved = save_plan(ws, plan.document, author="streamwise demo", note="built by the demo")
+            bar.advance(upstream)
+            report = write_report(
+                upstream_report(ws, plan=plan.document), directory / "upstream-report.html"
+            )
+            bar.advance(upstream)
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -110,6 +126,10 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "clusters": clusters,
         "research": survey,
         "competitors": market,
+        "trends": trends,
+        "plan": plan,
+        "plan_version": saved,
+        "report": report,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
@@ -152,6 +172,14 @@ def demo(
     console.print(f"Behavioural segments: {summary['clusters'].reason} (table customer_segments).")
     print_run(summary["research"], summary["currency"])
     print_competitors(summary["competitors"])
+    print_trends(summary["trends"])
+    doc = summary["plan"].document
+    for target in doc.strategy.targets:
+        if target.decision == "target":
+            reasons = "; ".join(r.text for r in target.reasons)
+            console.print(f"[bold]Target {escape(target.segment)}[/]: {escape(reasons)}")
+    for p in doc.strategy.positioning:
+        console.print(f"  {escape(p.statement)}")
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"
@@ -160,6 +188,9 @@ def demo(
         f"  questionnaire     {summary['questionnaire']}\n"
         f"  analytics         {ws / 'analytics.duckdb'}\n"
         f"  operational       {ws / 'streamwise.sqlite'}\n"
+        f"  marketing plan    version {summary['plan_version'].version} "
+        f"(streamwise plan show -w {ws})\n"
+        f"  upstream report   {summary['report']}\n"
         f"{summary['bad_rows_planted']:,} invalid rows were planted on purpose; see them with "
         f"[bold]streamwise quarantine -w {ws}[/]."
     )

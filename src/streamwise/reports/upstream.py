@@ -33,7 +33,7 @@ __all__ = ["HINTS", "LABELS", "upstream_report", "write_report"]
 HINTS = {
     "plan": (
         "No plan was given, so this report cannot yet say whom to target.",
-        "Save a plan in the workspace (`streamwise plan import FILE`) and make the report with it.",
+        "Build one with `streamwise plan build -q QUESTIONNAIRE --report FILE`.",
     ),
     "personas": (
         "No personas yet: they come with the plan.",
@@ -55,7 +55,7 @@ HINTS = {
     ),
     "research": (
         "The workspace has no survey results yet.",
-        "Import survey responses and run `streamwise research run QUESTIONNAIRE`.",
+        "Import survey responses and run `streamwise research run -q QUESTIONNAIRE`.",
     ),
 }
 
