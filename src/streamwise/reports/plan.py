@@ -174,8 +174,10 @@ def targets_section(doc: PlanDocument, *, title: str = "Who to target and why") 
         blocks += [
             Heading("How robust is the ranking?"),
             Paragraph(
-                "The ranking recomputed with each weight moved up and down: if the targeted "
-                "segments stay on top, the choice does not hinge on the exact weights."
+                "Each row moves one criterion's weight (the others keep their proportions): "
+                "between stable_from and stable_to the same segments are targeted; below or "
+                "above that range the targets become those listed. A wide range means the "
+                "choice does not hinge on the exact weight."
             ),
             Table(pd.DataFrame(list(strategy.sensitivity)), caption="Sensitivity to the weights"),
         ]
