@@ -82,6 +82,8 @@ def test_profiles_recover_the_planted_segments(demo: dict, truth: dict) -> None:
         consent = profiles.value(seg, "email_consent")
         assert consent == pytest.approx(spec["email_consent_rate"], abs=0.08), seg
     assert profiles.value("Weekend Campers", "white_space") == 1.0  # the planted white space
+    for card in demo["plan"].document.personas:  # conjoint preferences reach every persona
+        assert any(c.text.startswith("In choice tasks") for c in card.claims), card.segment
 
 
 def test_the_same_seed_gives_the_same_plan(demo: dict) -> None:

@@ -70,6 +70,22 @@ def _claims(p: SegmentProfiles, seg: str, currency: str) -> list[Claim]:
         text = ", ".join(f"{i.replace('_', ' ')} ({v:+.2f})" for i, v in needs.items())
         add(f"What matters most (MaxDiff best–worst score): {text}.", "need",
             *[("maxdiff", i) for i in needs.index])  # fmt: skip
+    importance = p.items(seg, "conjoint_importance")
+    wtp = p.items(seg, "conjoint_wtp")
+    valued = {str(i).split("=", 1)[0] for i in wtp.index}  # attributes priced in money
+    beyond_price = importance[importance.index.isin(valued)] if valued else importance
+    if len(beyond_price):
+        attr, imp = next(iter(beyond_price.items()))
+        text = f"In choice tasks, {attr.replace('_', ' ')} matters most after price"
+        text = text if valued else f"In choice tasks, {attr.replace('_', ' ')} matters most"
+        text += f" ({_pct(imp)} importance)"
+        metrics: list[tuple[str, str | None]] = [("conjoint_importance", attr)]
+        best = wtp[wtp.index.str.startswith(f"{attr}=")].head(1)
+        if len(best) and best.iloc[0] > 0:
+            level = str(best.index[0]).split("=", 1)[1]
+            text += f"; they would pay {_money(float(best.iloc[0]), currency)} more for {level}"
+            metrics.append(("conjoint_wtp", str(best.index[0])))
+        add(text + ".", "preference", *metrics)
     themes = p.items(seg, "theme").head(1)
     if len(themes):
         label, value = next(iter(themes.items()))

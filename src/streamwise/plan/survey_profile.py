@@ -12,6 +12,7 @@ import pandas as pd
 from streamwise.data.tables import table_names
 from streamwise.errors import DataError, ModelError
 from streamwise.upstream.research import maxdiff_counts, nps_by, van_westendorp
+from streamwise.upstream.research.conjoint import MultinomialLogit, choice_frame
 from streamwise.upstream.research.maxdiff import maxdiff_counts_by
 from streamwise.upstream.research.questionnaire import VW_POINTS
 from streamwise.upstream.research.responses import Survey
@@ -35,7 +36,8 @@ def survey_metrics(survey: Survey, kept: pd.Index, segment_of: pd.Series) -> pd.
         Long rows ``segment, metric, item, value, label, n, source``: ``respondents``,
         ``respondent_share``, ``nps`` (with ``nps_lower``, ``nps_upper``), ``price_opp``,
         ``price_pmc``, ``price_pme`` (Van Westendorp points), ``maxdiff`` per item (standardised
-        best–worst score, Louviere, Flynn & Marley 2015).
+        best–worst score, Louviere, Flynn & Marley 2015), ``conjoint_importance`` per attribute
+        and ``conjoint_wtp`` per ``attribute=level`` (a multinomial logit per segment).
     """
     q = survey.questionnaire
     segment_of = segment_of[segment_of.index.isin(kept)].dropna().astype(str)
@@ -76,7 +78,33 @@ def survey_metrics(survey: Survey, kept: pd.Index, segment_of: pd.Series) -> pd.
                 _row(r.segment, "maxdiff", r.standardised, int(r.shown), "survey_responses",
                      item=str(r.item))
             )  # fmt: skip
+    if q.designs.get("cbc") and any(qq.field("role") == "task" for qq in q.of_type("cbc")):
+        rows += _conjoint_rows(choice_frame(survey), segment_of)
     return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+def _conjoint_rows(choices: pd.DataFrame, segment_of: pd.Series) -> list[dict]:
+    """Per segment, a multinomial logit of its respondents' choices: each attribute's importance
+    and, where a price attribute makes it possible, the willingness to pay for each level."""
+    rows: list[dict] = []
+    for seg in sorted(segment_of.unique()):
+        part = choices[choices["respondent_id"].isin(segment_of.index[segment_of == seg])]
+        n = int(part["respondent_id"].nunique())
+        try:
+            model = MultinomialLogit().fit(part)
+        except (DataError, ModelError, ValueError, np.linalg.LinAlgError):
+            continue  # too few choices in this segment to estimate
+        for attr, imp in model.importances()["importance"].items():
+            rows.append(_row(seg, "conjoint_importance", float(imp), n, "survey_responses",
+                             item=str(attr)))  # fmt: skip
+        try:
+            wtp = model.willingness_to_pay()
+        except (ModelError, ValueError, KeyError):
+            continue  # no price attribute
+        for r in wtp.itertuples():
+            rows.append(_row(seg, "conjoint_wtp", float(r.wtp), n, "survey_responses",
+                             item=f"{r.attribute}={r.level}"))  # fmt: skip
+    return rows
 
 
 def map_metrics(con: Any, brand: str, segments: list[str]) -> pd.DataFrame:
