@@ -23,8 +23,8 @@ def test_bare_workspace_says_what_to_run(workspace: Workspace) -> None:
         "streamwise trends",
         "streamwise competitors --brand OUR_BRAND",
         "streamwise customers clv",
-        "streamwise research run QUESTIONNAIRE",
-        "streamwise plan import FILE",
+        "streamwise research run -q QUESTIONNAIRE",
+        "streamwise plan build -q QUESTIONNAIRE --report FILE",
     ):
         assert f"<code>{command}</code>" in html
     assert HINTS["plan"][0].replace("'", "&#39;") in html
