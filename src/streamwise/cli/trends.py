@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from streamwise.cli.common import WorkspaceOpt, console, errors, open_workspace, progress
@@ -22,41 +23,44 @@ _STATUS = {"emerging": "[green]emerging[/]", "declining": "[red]declining[/]", "
 
 def print_run(run: TrendsRun) -> None:
     """The categories, as people read them: growth, flag, seasonality, best model vs naive."""
-    table = Table(title="Market trends", title_justify="left")
-    for name, justify in (
-        ("category", "left"),
-        ("metric", "left"),
-        ("growth / yr", "right"),
-        ("95% interval", "right"),
+    table = Table(
+        title="Market trends", title_justify="left", box=box.SIMPLE_HEAD, collapse_padding=True,
+        pad_edge=False,
+    )  # fmt: skip
+    several = run.trends["metric"].nunique() > 1
+    columns = [("category", "left"), ("metric", "left")] if several else [("category", "left")]
+    columns += [
+        ("growth/yr", "right"),
         ("status", "left"),
-        ("season ±", "right"),
-        ("peak week", "right"),
-        ("best model", "left"),
-        ("MASE", "right"),
-        ("naive MASE", "right"),
-        ("next year", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        ("season", "right"),
+        ("peak", "right"),
+        ("MASE/naive", "right"),
+        ("next yr", "right"),
+    ]
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for r in run.trends.itertuples():
+        first = [r.category, r.metric] if several else [r.category]
         table.add_row(
-            r.category,
-            r.metric,
-            f"{r.annual_growth:+.1%}",
-            f"{r.growth_lo:+.1%} to {r.growth_hi:+.1%}",
+            *first,
+            f"{r.annual_growth:+.1%} ±{(r.growth_hi - r.growth_lo) * 50:.1f}",
             _STATUS.get(r.status, r.status),
-            f"{r.seasonal_amplitude:.0%}",
+            f"±{r.seasonal_amplitude:.0%}",
             str(r.peak_week),
-            r.best_model,
-            f"{r.mase:.2f}",
-            f"{r.naive_mase:.2f}",
+            f"{r.mase:.2f}/{r.naive_mase:.2f}",
             f"{r.growth_next_year:+.1%}",
         )
     console.print(table)
     beat = (run.trends["mase"] < run.trends["naive_mase"]).sum()
+    chosen = run.trends["best_model"].value_counts()
+    models = ", ".join(f"{m} on {n}" for m, n in chosen.items())
     console.print(
         f"The best model beats the seasonal-naive forecast in backtests on {beat} of "
         f"{len(run.trends)} series (MASE below the naive one; "
-        f"{run.backtest.windows} windows of {run.backtest.horizon} periods)."
+        f"{run.backtest.windows} windows of {run.backtest.horizon} periods); best model: "
+        f"{models} (table market_trends). Growth is per "
+        "year ± the half-width of its 95 % interval; season is the seasonal swing; peak is the "
+        "peak week; next yr is the forecast growth over the next year."
     )
 
 
