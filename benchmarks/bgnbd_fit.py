@@ -14,17 +14,15 @@ Usage: ``python benchmarks/bgnbd_fit.py [--customers 1000000] [--large 10000000]
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from common import run
+from common import run, venv_python
 
 LIFETIMES = ["lifetimes==0.11.3", "pandas==1.5.3", "numpy==1.26.4", "scipy==1.11.4"]
-VENV = Path(__file__).resolve().parent / ".venvs" / "lifetimes"
 TRUE = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 OURS = r"""
@@ -67,11 +65,7 @@ def simulate(n: int, seed: int = 1) -> dict[str, np.ndarray]:
 
 def lifetimes_python() -> str:
     """The Python of the lifetimes environment, created on first use."""
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *LIFETIMES], check=True)
-    return str(python)
+    return venv_python("lifetimes", LIFETIMES)
 
 
 def main() -> None:

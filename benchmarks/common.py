@@ -5,9 +5,22 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
-__all__ = ["run"]
+__all__ = ["run", "venv_python"]
+
+VENVS = Path(__file__).resolve().parent / ".venvs"
+
+
+def venv_python(name: str, packages: list[str]) -> str:
+    """The Python of a peer's own virtual environment ``.venvs/NAME``, created with ``packages``
+    on first use, so that a peer runs with the versions it is compared at."""
+    python = VENVS / name / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENVS / name)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+    return str(python)
 
 
 def run(python: str, code: str, arg: Path | str) -> dict:

@@ -20,6 +20,7 @@ Usage: ``python benchmarks/import_orders.py [--rows 10000000] [--workdir DIR]``.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +28,11 @@ from pathlib import Path
 
 import duckdb
 
-from common import run
+from common import run, venv_python
+
+#: The pandas baseline runs with the newest pandas in its own environment (the project's own
+#: environment holds pandas 2, which statsforecast requires).
+PANDAS_PEER = ["pandas>=3.0", "pyarrow>=16", "numpy>=2"]
 
 OURS = r"""
 import json, shutil, sys, time
@@ -120,12 +125,18 @@ def main() -> None:
     generate(work, args.rows)
     print(f"generated {args.rows:,} orders in {time.perf_counter() - t:.1f} s ({work})")
     ours = run(sys.executable, OURS, work)
-    peer = run(sys.executable, PANDAS, work)
+    peer_python = venv_python("pandas3", PANDAS_PEER)
+    version = subprocess.run(
+        [peer_python, "-c", "import pandas; print(pandas.__version__)"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    peer = run(peer_python, PANDAS, work)
     for r in (ours, peer):
         r["rows_per_s"] = r["read"] / r["seconds"]
     if (ours["valid"], ours["invalid"]) != (peer["valid"], peer["invalid"]):
         raise SystemExit(f"the two sides disagree: ours {ours}, pandas {peer}")
     print(f"{'':12}{'seconds':>10}{'rows/s':>14}{'peak MiB':>10}{'valid':>12}{'invalid':>9}")
+    print(f"pandas {version} in benchmarks/.venvs/pandas3")
     for name, r in (("streamwise", ours), ("pandas", peer)):
         print(
             f"{name:12}{r['seconds']:10.2f}{r['rows_per_s']:14,.0f}{r['peak_mib']:10,.0f}"

@@ -95,7 +95,7 @@ def _growth(con: Any, table: pd.DataFrame) -> pd.DataFrame:
         return table.iloc[0:0]
     trends = con.execute("SELECT category, annual_growth FROM market_trends").df()
     growth = trends.groupby("category")["annual_growth"].mean()
-    mix = table[table["metric"] == "category_share"]
+    mix = table[table["metric"] == "category_share"].sort_values(["segment", "item"])
     rows = []
     for seg, part in mix.groupby("segment"):
         known = part[part["item"].isin(growth.index)]
@@ -155,7 +155,11 @@ def build_profiles(
     table = pd.concat([p for p in parts if len(p)], ignore_index=True)
     table = pd.concat([table, _growth(con, table)], ignore_index=True)
     table["n"] = table["n"].astype("Int64")
-    table["value"] = table["value"].astype(float)
+    # Threads add floating-point sums in varying order, which moves the last bits; 12 significant
+    # digits keep the same data giving the same plan, byte for byte.
+    table["value"] = [float(f"{v:.12g}") for v in table["value"].astype(float)]
+    table = table.sort_values(["segment", "metric", "item"], na_position="first", kind="stable")
+    table = table.reset_index(drop=True)
     replace_table(con, "segment_profiles", table, RESULT_TABLES)
     replace_table(con, "segment_clusters", clusters, RESULT_TABLES)
     return SegmentProfiles(tuple(segments), table, clusters)
