@@ -130,6 +130,22 @@ def _claims(p: SegmentProfiles, seg: str, currency: str) -> list[Claim]:
     return out
 
 
+def _summary(p: SegmentProfiles, seg: str, currency: str) -> str:
+    """One line a reader can hold on to: who, how valuable, what they buy, where, what for."""
+    parts = []
+    share, clv = p.value(seg, "customer_share"), p.value(seg, "clv_mean")
+    if share is not None and clv is not None:
+        parts.append(f"{_pct(share)} of customers, worth {_money(clv, currency)} each a year")
+    cats, sales = p.items(seg, "category_share"), p.items(seg, "sales_channel_share")
+    if len(cats):
+        where = f" through {sales.index[0]}" if len(sales) else ""
+        parts.append(f"buys {' and '.join(str(c) for c in cats.index[:2])}{where}")
+    needs = p.items(seg, "maxdiff")
+    if len(needs):
+        parts.append(f"wants {str(needs.index[0]).replace('_', ' ')} first")
+    return (seg + ": " + "; ".join(parts) + ".") if parts else ""
+
+
 def build_personas(
     profiles: SegmentProfiles,
     *,
@@ -178,7 +194,7 @@ def build_personas(
         share = profiles.value(seg, "customer_share")
         if share is None:
             share = profiles.value(seg, "respondent_share") or 0.0
-        summary = " ".join(c.text for c in claims[:3] if c.kind != "caveat")
+        summary = _summary(profiles, seg, currency)
         cards.append(
             PersonaCard(
                 segment=seg,
