@@ -176,7 +176,7 @@ def demo(
     doc = summary["plan"].document
     for target in doc.strategy.targets:
         if target.decision == "target":
-            reasons = "; ".join(r.text for r in target.reasons)
+            reasons = "; ".join(r.text.rstrip(".") for r in target.reasons)
             console.print(f"[bold]Target {escape(target.segment)}[/]: {escape(reasons)}")
     for p in doc.strategy.positioning:
         console.print(f"  {escape(p.statement)}")
