@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from streamwise.errors import DataError
 
@@ -140,8 +142,16 @@ def summarize(
         calibration_end=calibration_end,
         observation_end=observation_end,
     )
-    # Through Arrow directly: Ibis's own conversion to pandas costs ~0.3 s per 1M customers.
-    frame = expr.order_by("customer_id").to_pyarrow().to_pandas(date_as_object=False)
+    # Through Arrow directly: Ibis's own conversion to pandas costs ~0.3 s per 1M customers. Text
+    # stays in Arrow (pandas 3's default "str" dtype; on pandas 2 the same dtype by name), not
+    # one Python object per customer id (~0.15 s per 1M customers).
+    table = expr.order_by("customer_id").to_pyarrow()
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+
+    def as_text(t: pa.DataType) -> pd.StringDtype | None:
+        return text if pa.types.is_string(t) or pa.types.is_large_string(t) else None
+
+    frame = table.to_pandas(date_as_object=False, types_mapper=as_text)
     for col in ("first_purchase", "last_purchase"):
         frame[col] = frame[col].astype("datetime64[s]")
     return frame
