@@ -1,0 +1,1 @@
+"""Downstream marketing: audiences, campaigns, rendering, channels and delivery."""
