@@ -1,0 +1,1 @@
+"""Campaigns: lifecycle, variant and holdout assignment, send windows, the send ledger."""
