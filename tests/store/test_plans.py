@@ -19,7 +19,7 @@ from sqlalchemy import Engine, event, inspect, select, text
 from streamwise.errors import WorkspaceError
 from streamwise.plan.document import PlanDocument
 from streamwise.plan.store import load_plan, plan_versions, save_plan
-from streamwise.store import Base, PlanVersion, make_engine, migrate, session_factory
+from streamwise.store import Base, PlanVersion, head_revision, make_engine, migrate, session_factory
 from streamwise.store.db import MIGRATIONS
 
 PLAN_TABLES = {"plans", "plan_versions"}
@@ -92,7 +92,7 @@ def engine(url: str) -> Iterator[Engine]:
 
 
 def test_migration_creates_the_plan_tables_and_matches_the_models(engine: Engine) -> None:
-    assert _revision(engine) == "0002"
+    assert _revision(engine) == head_revision()
     insp = inspect(engine)
     assert set(insp.get_table_names()) >= PLAN_TABLES
     uniques = {tuple(u["column_names"]) for u in insp.get_unique_constraints("plan_versions")}
@@ -115,7 +115,7 @@ def test_downgrade_to_0001_and_back(engine: Engine) -> None:
     with pytest.raises(WorkspaceError, match="no plan tables"):
         load_plan(engine)
     migrate(engine)
-    assert _revision(engine) == "0002"
+    assert _revision(engine) == head_revision()
     with pytest.raises(WorkspaceError, match="no plan saved yet"):  # empty, recreated tables
         load_plan(engine)
     assert save_plan(engine, plan()).version == 1

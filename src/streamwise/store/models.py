@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -17,7 +18,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Base", "Job", "Plan", "PlanVersion", "WorkspaceMeta"]
+__all__ = [
+    "Base",
+    "Campaign",
+    "CampaignSend",
+    "Job",
+    "Plan",
+    "PlanVersion",
+    "Suppression",
+    "WorkspaceMeta",
+]
 
 
 def _now() -> datetime:
@@ -82,3 +92,77 @@ class PlanVersion(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     content_hash: Mapped[str] = mapped_column(String(64))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Suppression(Base):
+    """An address that must not be contacted on a channel, and why.
+
+    ``address`` is normalised (stripped, lower-cased); ``reason`` is one of ``unsubscribe``,
+    ``hard_bounce``, ``complaint`` or ``manual``. One row per channel and address.
+    """
+
+    __tablename__ = "suppressions"
+    __table_args__ = (
+        UniqueConstraint("channel", "address", name="uq_suppressions_channel_address"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(320))
+    customer_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    reason: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Campaign(Base):
+    """A campaign: channel, lifecycle state, audience filter, the plan it serves, and its
+    settings (variants with their templates, holdout, send window, sender, UTM, budget)."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("name", name="uq_campaigns_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(50))
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    plan_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan_versions.id", name="fk_campaigns_plan_version_id"), nullable=True
+    )
+    goal: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    persona: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    audience: Mapped[str] = mapped_column(Text)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CampaignSend(Base):
+    """The send ledger: one row per recipient of a campaign, with its arm (variant or holdout),
+    its deterministic Message-ID and where its message is (pending → sending → sent, or
+    held_out, bounced, deferred, failed, unknown)."""
+
+    __tablename__ = "campaign_sends"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id", name="uq_campaign_sends_recipient"),
+        UniqueConstraint("message_id", name="uq_campaign_sends_message_id"),
+        Index("ix_campaign_sends_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE", name="fk_campaign_sends_campaign_id")
+    )
+    customer_id: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(320))
+    arm: Mapped[str] = mapped_column(String(100))
+    message_id: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    send_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,105 @@
+"""Turn a ledger row into a message: render the arm's template with the recipient's fields,
+tag and track its links, add the open pixel, build the RFC 5322 bytes and sign them (DKIM)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from streamwise.downstream.campaigns.settings import CampaignSettings
+from streamwise.downstream.campaigns.windows import utm_tag
+from streamwise.downstream.channels.base import OutgoingMessage
+from streamwise.downstream.dkim import DkimSigner
+from streamwise.downstream.message import build_email, format_address
+from streamwise.downstream.render import EmailTemplate, render
+from streamwise.downstream.tracking import (
+    add_open_pixel,
+    open_pixel,
+    rewrite_links,
+    sign_token,
+    tracking_url,
+)
+
+__all__ = ["Composer"]
+
+
+class Composer:
+    """Builds each recipient's e-mail for one campaign; templates and the DKIM key load once.
+
+    Parameters
+    ----------
+    campaign_id, campaign_name
+        Identify the campaign in tokens, UTM tags and headers.
+    settings
+        The campaign's settings.
+    secret
+        Signs the tracking tokens (the workspace's secret key).
+    """
+
+    def __init__(
+        self, campaign_id: int, campaign_name: str, settings: CampaignSettings, secret: str
+    ) -> None:
+        self.campaign_id = str(campaign_id)
+        self.name = campaign_name
+        self.settings = settings
+        self.secret = secret
+        s = settings.sender
+        self.templates = {
+            arm: EmailTemplate(subject=v.subject, html=v.html, text=v.text,
+                               postal_address=s.postal_address, organisation=s.organisation,
+                               name=f"{campaign_name}/{arm}")
+            for arm, v in settings.variants.items()
+        }  # fmt: skip
+        self.sender = format_address(f"{s.name} <{s.address}>" if s.name else s.address)
+
+    @cached_property
+    def signer(self) -> DkimSigner | None:
+        """The DKIM signer, when the campaign has a key."""
+        d = self.settings.dkim
+        if not d:
+            return None
+        return DkimSigner(d["selector"], d["domain"], Path(d["key_file"]).read_bytes())
+
+    def _url(self, kind: str, recipient: str, arm: str, url: str | None = None) -> str:
+        token = sign_token(self.secret, kind=kind, campaign_id=self.campaign_id,  # type: ignore[arg-type]
+                           recipient_id=recipient, variant=arm, url=url)  # fmt: skip
+        path = {"click": "c", "open": "o", "unsubscribe": "u"}[kind]
+        return tracking_url(f"{self.settings.tracking_base_url}/{path}", token)
+
+    def compose(
+        self, *, customer_id: str, address: str, arm: str, message_id: str, context: dict[str, Any]
+    ) -> OutgoingMessage:
+        """The signed message for one recipient."""
+        unsubscribe = self._url("unsubscribe", customer_id, arm)
+        ctx = {**context, "unsubscribe_url": unsubscribe, "preferences_url": unsubscribe,
+               "campaign": self.name, "variant": arm}  # fmt: skip
+        rendered = render(self.templates[arm], ctx)
+        utm = self.settings.utm
+
+        def click(url: str) -> str:
+            if utm:
+                url = utm_tag(url, source=utm.get("source", "streamwise"),
+                              medium=utm.get("medium", "email"),
+                              campaign=utm.get("campaign", self.name), content=arm)  # fmt: skip
+            return self._url("click", customer_id, arm, url)
+
+        html = rewrite_links(rendered.html, click, skip=(unsubscribe,))
+        opened = sign_token(
+            self.secret, kind="open", campaign_id=self.campaign_id, recipient_id=customer_id,
+            variant=arm,
+        )  # fmt: skip
+        html = add_open_pixel(html, open_pixel(f"{self.settings.tracking_base_url}/o", opened))
+        rendered = type(rendered)(subject=rendered.subject, html=html, text=rendered.text)
+        s = self.settings.sender
+        raw = build_email(
+            rendered, sender=self.sender, recipient=address, message_id=message_id,
+            list_id=s.list_id, unsubscribe_url=unsubscribe,
+            unsubscribe_mailto=s.unsubscribe_mailto, reply_to=s.reply_to,
+        )  # fmt: skip
+        if self.signer is not None:
+            raw = self.signer.sign(raw)
+        return OutgoingMessage(
+            message_id=message_id, recipient=address, payload=raw, envelope_from=s.address,
+            metadata={"customer_id": customer_id},
+        )  # fmt: skip

@@ -1,0 +1,222 @@
+"""Create, send, pause and resume campaigns: the thin layer between the ledger, the audience,
+the composer and a channel. The CLI calls these functions and nothing else."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+from sqlalchemy import select
+
+from streamwise.downstream.audiences import Audience, FrequencyCap, apply_rules, resolve
+from streamwise.downstream.audiences.suppression import suppress, suppressed
+from streamwise.downstream.campaigns.assignment import HOLDOUT, assign
+from streamwise.downstream.campaigns.compose import Composer
+from streamwise.downstream.campaigns.ledger import (
+    Enrolment,
+    Outcome,
+    campaign_by_name,
+    claim,
+    counts,
+    enrol,
+    move,
+    record,
+    recover,
+)
+from streamwise.downstream.campaigns.settings import CampaignSettings
+from streamwise.downstream.campaigns.windows import next_send_time
+from streamwise.downstream.channels import Channel, channel_from_config
+from streamwise.downstream.message import message_id
+from streamwise.errors import ConfigError, StreamwiseError
+from streamwise.store.db import session_factory
+from streamwise.store.models import Campaign, CampaignSend
+
+__all__ = ["SendReport", "create_campaign", "pause", "run_send", "status"]
+
+#: Recipient fields passed to the templates (when the audience has them).
+CONTEXT_FIELDS = ("first_name", "last_name", "email", "country", "segment", "persona", "clv")
+
+
+@dataclass(frozen=True)
+class SendReport:
+    """Where a send run left the campaign."""
+
+    campaign: str
+    state: str
+    counts: dict[str, int]
+    enrolled_now: int = 0
+    recovered: int = 0
+    removed: dict[str, int] = field(default_factory=dict)
+
+
+def create_campaign(
+    workspace: Any,
+    name: str,
+    *,
+    audience: str,
+    settings: CampaignSettings | dict[str, Any],
+    channel: str = "email",
+    persona: str | None = None,
+    goal: str | None = None,
+    plan_version_id: int | None = None,
+) -> int:
+    """Save a draft campaign (the audience filter is checked now, resolved when sending)."""
+    Audience(name=name, filter=audience)  # refuses a bad filter with its position
+    s = settings if isinstance(settings, CampaignSettings) else CampaignSettings(**settings)
+    with session_factory(workspace.operational())() as session, session.begin():
+        if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
+            raise ConfigError(f"a campaign named {name!r} exists already; choose another name")
+        c = Campaign(name=name, channel=channel, state="draft", audience=audience,
+                     settings=s.model_dump(mode="json"), seed=secrets.token_hex(16),
+                     persona=persona, goal=goal, plan_version_id=plan_version_id)  # fmt: skip
+        session.add(c)
+        session.flush()
+        return int(c.id)
+
+
+def _campaign(workspace: Any, name: str) -> tuple[Campaign, CampaignSettings]:
+    with session_factory(workspace.operational())() as session:
+        c = campaign_by_name(session, name)
+        session.expunge(c)
+    return c, CampaignSettings(**c.settings)
+
+
+def _enrol(workspace: Any, c: Campaign, s: CampaignSettings, now: datetime) -> tuple[int, dict]:
+    engine = workspace.operational()
+    found = resolve(workspace, Audience(name=c.name, filter=c.audience), at=now)
+    sent_before = _recent_sends(workspace, now, s)
+    rules = apply_rules(
+        found.members, channel=c.channel, suppressed=suppressed(engine, c.channel),
+        recent_sends=sent_before, at=now,
+        cap=FrequencyCap(*s.frequency_cap) if s.frequency_cap else None,
+    )  # fmt: skip
+    kept = rules.kept
+    weights = {k: v.weight for k, v in s.variants.items()}
+    arms = assign(kept["customer_id"].astype(str), seed=c.seed, variants=weights, holdout=s.holdout)
+    rows = []
+    for rec, arm in zip(kept.to_dict("records"), arms.to_numpy(), strict=True):
+        cid = str(rec["customer_id"])
+        when = None
+        if s.window is not None:
+            w = s.window
+            when = next_send_time(now, rec.get("timezone"), start=w.start, end=w.end,
+                                  weekdays=frozenset(w.weekdays),
+                                  default_timezone=w.default_timezone)  # fmt: skip
+        ctx = {k: (None if pd.isna(rec[k]) else rec[k]) for k in CONTEXT_FIELDS if k in rec}
+        ctx = {k: (float(v) if isinstance(v, int | float) else v) for k, v in ctx.items()}
+        rows.append(Enrolment(customer_id=cid, address=str(rec["email"]), arm=str(arm),
+                              message_id=message_id(str(c.id), cid, s.sender.domain),
+                              send_after=when, context=ctx))  # fmt: skip
+    return enrol(engine, int(c.id), rows), rules.report
+
+
+def _recent_sends(workspace: Any, now: datetime, s: CampaignSettings) -> pd.DataFrame | None:
+    if not s.frequency_cap:
+        return None
+    since = now - timedelta(days=s.frequency_cap[1])
+    with session_factory(workspace.operational())() as session:
+        rows = session.execute(
+            select(CampaignSend.customer_id, Campaign.channel, CampaignSend.sent_at)
+            .join(Campaign, Campaign.id == CampaignSend.campaign_id)
+            .where(CampaignSend.status == "sent", CampaignSend.sent_at >= since)
+        ).all()
+    return pd.DataFrame(rows, columns=["customer_id", "channel", "sent_at"])
+
+
+def _channel(c: Campaign, s: CampaignSettings) -> Channel:
+    config = {"type": c.channel, **s.channel}
+    password = os.environ.get("STREAMWISE_SMTP_PASSWORD")
+    if c.channel == "email" and password and config.get("username"):
+        config["password"] = password  # secrets come from the environment, never the database
+    return channel_from_config(config)
+
+
+def run_send(
+    workspace: Any,
+    name: str,
+    *,
+    channel: Channel | None = None,
+    policy: Literal["resend", "skip"] = "resend",
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    on_progress: Callable[[dict[str, int]], None] | None = None,
+) -> SendReport:
+    """Send (or go on sending) a campaign until it is done, paused or waiting for windows.
+
+    A campaign found in ``sending`` was interrupted: the rows a crash left in flight are settled
+    by ``policy`` (see :mod:`~streamwise.downstream.campaigns.ledger`) before going on.
+    """
+    engine = workspace.operational()
+    c, s = _campaign(workspace, name)
+    if c.state == "paused":
+        raise ConfigError(
+            f"campaign {name!r} is paused; resume it with `streamwise campaign resume`"
+        )
+    recovered = recover(engine, int(c.id), policy=policy) if c.state == "sending" else 0
+    if c.state != "sending":
+        move(engine, int(c.id), "sending")
+    enrolled, removed = 0, {}
+    if not counts(engine, int(c.id)):
+        enrolled, removed = _enrol(workspace, c, s, now())
+    composer = Composer(int(c.id), c.name, s, workspace.settings.secret_key)
+    own = channel is None
+    ch = channel or _channel(c, s)
+    try:
+        while True:
+            with session_factory(engine)() as session:
+                state = session.scalar(select(Campaign.state).where(Campaign.id == c.id))
+            if state != "sending":
+                break  # paused or cancelled from elsewhere: stop between batches
+            rows = claim(engine, int(c.id), s.batch_size, now=now())
+            if not rows:
+                left = counts(engine, int(c.id))
+                if not left.get("pending"):
+                    move(engine, int(c.id), "done")
+                break  # done, or the rest waits for its send window
+            outcomes, messages = [], []
+            for r in rows:
+                try:
+                    messages.append(composer.compose(customer_id=r.customer_id, address=r.address,
+                                                     arm=r.arm, message_id=r.message_id,
+                                                     context=dict(r.context or {})))  # fmt: skip
+                except StreamwiseError as exc:
+                    outcomes.append(Outcome(r.message_id, "failed", f"could not render: {exc}"))
+            for res in ch.push(messages) if messages else []:
+                if getattr(res, "ambiguous", False):
+                    outcomes.append(Outcome(res.message_id, "ambiguous", res.detail))  # type: ignore[arg-type]
+                else:
+                    outcomes.append(Outcome(res.message_id, res.status, res.detail))
+            record(engine, outcomes, ambiguous=policy)
+            by_id = {r.message_id: r for r in rows}
+            for o in outcomes:
+                if o.status == "bounced":
+                    r = by_id[o.message_id]
+                    suppress(engine, c.channel, r.address, "hard_bounce",
+                             customer_id=r.customer_id, source=f"campaign {c.name}")  # fmt: skip
+            if on_progress is not None:
+                on_progress(counts(engine, int(c.id)))
+    finally:
+        if own:
+            ch.close()
+    with session_factory(engine)() as session:
+        final = session.scalar(select(Campaign.state).where(Campaign.id == c.id)) or ""
+    return SendReport(c.name, final, counts(engine, int(c.id)), enrolled, recovered, removed)
+
+
+def pause(workspace: Any, name: str) -> None:
+    """Ask a sending campaign to stop after its current batch."""
+    c, _ = _campaign(workspace, name)
+    move(workspace.operational(), int(c.id), "paused")
+
+
+def status(workspace: Any, name: str) -> SendReport:
+    """The campaign's state and its ledger counts."""
+    c, _ = _campaign(workspace, name)
+    return SendReport(c.name, c.state, counts(workspace.operational(), int(c.id)))
+
+
+_ = HOLDOUT  # re-exported name kept in one place
