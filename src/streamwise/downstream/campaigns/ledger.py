@@ -194,7 +194,8 @@ def record(
                 row.status = status
             if status == "sent":
                 row.sent_at = now
-            row.detail = o.detail[:2000]
+            kept = row.detail + "; " if row.detail.startswith("re-sent after a crash") else ""
+            row.detail = (kept + o.detail)[:2000]  # a re-sent row keeps saying so
             written[row.status] = written.get(row.status, 0) + 1
     return written
 

@@ -162,9 +162,10 @@ def run_send(
     enrolled, removed = 0, {}
     if not counts(engine, int(c.id)):
         enrolled, removed = _enrol(workspace, c, s, now())
-    composer = Composer(int(c.id), c.name, s, workspace.settings.secret_key)
+    composer = Composer(int(c.id), c.name, s, workspace.settings.secret_key.get_secret_value())
     own = channel is None
     ch = channel or _channel(c, s)
+    chunk = max(1, int(getattr(ch, "pool_size", 1)))
     try:
         while True:
             with session_factory(engine)() as session:
@@ -185,18 +186,22 @@ def run_send(
                                                      context=dict(r.context or {})))  # fmt: skip
                 except StreamwiseError as exc:
                     outcomes.append(Outcome(r.message_id, "failed", f"could not render: {exc}"))
-            for res in ch.push(messages) if messages else []:
-                if getattr(res, "ambiguous", False):
-                    outcomes.append(Outcome(res.message_id, "ambiguous", res.detail))  # type: ignore[arg-type]
-                else:
-                    outcomes.append(Outcome(res.message_id, res.status, res.detail))
-            record(engine, outcomes, ambiguous=policy)
+            record(engine, outcomes, ambiguous=policy)  # rows that could not be rendered
             by_id = {r.message_id: r for r in rows}
-            for o in outcomes:
-                if o.status == "bounced":
-                    r = by_id[o.message_id]
-                    suppress(engine, c.channel, r.address, "hard_bounce",
-                             customer_id=r.customer_id, source=f"campaign {c.name}")  # fmt: skip
+            # Push in chunks the size of the connection pool and record each chunk at once: a
+            # crash can then leave at most one chunk sent but not recorded.
+            for i in range(0, len(messages), chunk):
+                done = []
+                for res in ch.push(messages[i : i + chunk]):
+                    status = "ambiguous" if getattr(res, "ambiguous", False) else res.status
+                    done.append(Outcome(res.message_id, status, res.detail))  # type: ignore[arg-type]
+                record(engine, done, ambiguous=policy)
+                for o in done:
+                    if o.status == "bounced":  # the address does not exist: never again
+                        r = by_id[o.message_id]
+                        where = f"campaign {c.name}"
+                        suppress(engine, c.channel, r.address, "hard_bounce",
+                                 customer_id=r.customer_id, source=where)  # fmt: skip
             if on_progress is not None:
                 on_progress(counts(engine, int(c.id)))
     finally:

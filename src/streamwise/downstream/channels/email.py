@@ -307,6 +307,8 @@ class SmtpChannel(Channel):
             )
             try:
                 await smtp.connect()
+                if smtp.is_ehlo_or_helo_needed:  # without STARTTLS or login, connect() greets not
+                    await smtp.ehlo()
             except SMTPAuthenticationError as exc:
                 smtp.close()
                 batch.down = (

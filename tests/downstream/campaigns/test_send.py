@@ -1,0 +1,134 @@
+"""Sending a campaign to a real SMTP server: who gets what, headers, DKIM, unsubscribe links,
+holdout, variants, suppression, pause and resume."""
+
+from __future__ import annotations
+
+import email
+import re
+import shutil
+import threading
+from collections import Counter
+from email import policy
+from pathlib import Path
+
+import dkim
+import pytest
+
+from streamwise.downstream.audiences import Audience, resolve
+from streamwise.downstream.audiences.suppression import suppress
+from streamwise.downstream.campaigns.assignment import HOLDOUT
+from streamwise.downstream.campaigns.service import create_campaign, pause, run_send, status
+from streamwise.downstream.dkim import generate_key
+from streamwise.downstream.tracking import verify_token
+from streamwise.errors import ConfigError
+from streamwise.workspace import Workspace
+
+AUDIENCE = 'segment = "Weekend Campers"'
+
+
+def settings(port: int, key_file: Path | None = None, **extra) -> dict:
+    out = {
+        "sender": {"address": "news@northwind.example", "name": "Northwind", "domain":
+                   "northwind.example", "list_id": "Northwind news <news.northwind.example>",
+                   "postal_address": "1 Trail Road, Portland, OR 97201, USA",
+                   "organisation": "Northwind Outfitters"},
+        "variants": {
+            "A": {"weight": 1, "subject": "Hi {{ first_name }}, your tent is waiting",
+                  "html": "<p>Hello {{ first_name }}!</p><a href='https://shop.example/tents'>Tents</a>"
+                          "<p><a href='{{ unsubscribe_url }}'>Unsubscribe</a></p>"},
+            "B": {"weight": 1, "subject": "Weekend plans, {{ first_name }}?",
+                  "html": "<p>{{ first_name }}, sleep well outside.</p>"
+                          "<a href='https://shop.example/sleeping'>Sleeping bags</a>"},
+        },
+        "holdout": 0.1,
+        "tracking_base_url": "https://t.northwind.example",
+        "utm": {"source": "newsletter", "medium": "email"},
+        "channel": {"host": "127.0.0.1", "port": port, "pool_size": 2, "starttls": False},
+        "batch_size": 50,
+    }  # fmt: skip
+    if key_file is not None:
+        out["dkim"] = {"selector": "sw", "domain": "northwind.example", "key_file": str(key_file)}
+    return out | extra
+
+
+@pytest.fixture
+def ws(demo_dir: Path, tmp_path: Path):
+    shutil.copytree(demo_dir, tmp_path / "ws")
+    with Workspace.open(tmp_path / "ws") as w:
+        yield w
+
+
+def test_a_campaign_reaches_each_eligible_member_once(ws, smtp, tmp_path: Path) -> None:
+    controller, server = smtp
+    pem, txt = generate_key()
+    key = tmp_path / "dkim.pem"
+    key.write_bytes(pem)
+    members = resolve(ws, Audience("x", AUDIENCE)).members
+    consented = members[members["email_consent"].astype(bool)]
+    unsubscribed = consented["email"].iloc[0]
+    suppress(ws, "email", unsubscribed, "unsubscribe")
+    create_campaign(ws, "spring", audience=AUDIENCE, settings=settings(controller.port, key))
+    report = run_send(ws, "spring")
+    assert report.state == "done"
+    ids = server.message_ids()
+    assert len(ids) == len(set(ids))  # nobody twice
+    sent = report.counts["sent"]
+    held = report.counts.get(HOLDOUT, 0) + report.counts.get("held_out", 0)
+    assert sent == len(ids)
+    assert sent + held == len(consented) - 1  # everyone consented, minus the unsubscribed one
+    assert 0.03 < held / (sent + held) < 0.2  # holdout 10 %
+    msgs = [email.message_from_bytes(m, policy=policy.default) for m in server.messages]
+    to = {str(m["To"]).lower() for m in msgs}
+    assert unsubscribed.lower() not in to
+    assert to <= set(consented["email"].str.lower())
+    variants = Counter("tent" in str(m["Subject"]) for m in msgs)
+    assert min(variants.values()) / sent > 0.35  # A/B split evenly
+    txt_record = txt.encode()
+    for raw, m in zip(server.messages[:20], msgs[:20], strict=False):
+        assert dkim.verify(raw, dnsfunc=lambda *_a, **_k: txt_record)
+        assert m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        url = str(m["List-Unsubscribe"]).split("<")[1].split(">")[0]
+        token = verify_token(
+            ws.settings.secret_key.get_secret_value(), url.rsplit("/", 1)[1], kind="unsubscribe"
+        )
+        assert token.campaign_id
+        html = m.get_body(("html",)).get_content()
+        clicks = re.findall(r"https://t\.northwind\.example/c/([A-Za-z0-9_.-]+)", html)
+        assert clicks  # the shop link goes through the click tracker...
+        target = verify_token(ws.settings.secret_key.get_secret_value(), clicks[0], kind="click")
+        assert target.url.startswith("https://shop.example/")  # ...to the shop, UTM-tagged
+        assert "utm_source=newsletter" in target.url
+        assert "utm_content=" in target.url
+        assert "shop.example" not in html  # no untracked copy of the link
+    assert status(ws, "spring").state == "done"
+    with pytest.raises(ConfigError, match="done"):
+        run_send(ws, "spring")
+
+
+def test_pause_stops_between_batches_and_resume_sends_the_rest_once(ws, smtp) -> None:
+    controller, server = smtp
+    create_campaign(ws, "pausable", audience="email_consent",
+                    settings=settings(controller.port, holdout=0.0, batch_size=20))  # fmt: skip
+    seen: list[int] = []
+
+    def progress(counts: dict[str, int]) -> None:
+        seen.append(counts.get("sent", 0))
+        if len(seen) == 3:
+            pause(ws, "pausable")
+
+    first = run_send(ws, "pausable", on_progress=progress)
+    assert first.state == "paused"
+    assert 0 < first.counts["sent"] < sum(first.counts.values())
+    with pytest.raises(ConfigError, match="paused"):
+        run_send(ws, "pausable")
+    from streamwise.downstream.campaigns.ledger import campaign_by_name, move
+    from streamwise.store.db import session_factory
+
+    with session_factory(ws.operational())() as s:
+        cid = campaign_by_name(s, "pausable").id
+    move(ws.operational(), cid, "sending")  # what `streamwise campaign resume` does
+    done = run_send(ws, "pausable")
+    assert done.state == "done"
+    ids = server.message_ids()
+    assert len(ids) == len(set(ids)) == done.counts["sent"]
+    assert threading.active_count() < 50
