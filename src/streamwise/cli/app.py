@@ -8,6 +8,7 @@ import typer
 
 from streamwise import __version__
 from streamwise.cli import (
+    campaign,
     competitors,
     customers,
     data,
@@ -65,6 +66,7 @@ app.command("trends")(trends.trends)
 app.command("personas")(strategy.personas)
 plan.app.command("build")(strategy.build)
 app.add_typer(plan.app, name="plan")
+app.add_typer(campaign.app, name="campaign")
 
 
 def main() -> None:

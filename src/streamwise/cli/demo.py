@@ -21,6 +21,7 @@ from streamwise.data.quarantine import quarantine_summary
 from streamwise.data.sample import SampleConfig, generate
 from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
+from streamwise.downstream.campaigns.demo import LocalSmtp, persona_campaigns
 from streamwise.errors import WorkspaceError
 from streamwise.plan.build import build_plan
 from streamwise.plan.store import save_plan
@@ -112,6 +113,11 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
                 upstream_report(ws, plan=plan.document), directory / "upstream-report.html"
             )
             bar.advance(upstream)
+            sending = bar.add_task("campaigns to the target personas (local SMTP)", total=None)
+            with LocalSmtp() as smtp:
+                campaigns = persona_campaigns(ws, plan.document, smtp.port)
+                delivered = len(smtp.received)
+            bar.update(sending, total=1, completed=1)
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -130,6 +136,8 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "plan": plan,
         "plan_version": saved,
         "report": report,
+        "campaigns": campaigns,
+        "delivered": delivered,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
@@ -180,6 +188,13 @@ def demo(
             console.print(f"[bold]Target {escape(target.segment)}[/]: {escape(reasons)}")
     for p in doc.strategy.positioning:
         console.print(f"  {escape(p.statement)}")
+    for c in summary["campaigns"]:
+        parts = ", ".join(f"{k} {v:,}" for k, v in sorted(c.counts.items()))
+        console.print(f"Campaign [bold]{escape(c.campaign)}[/]: {c.state} ({parts}).")
+    console.print(
+        f"The demo's SMTP server accepted {summary['delivered']:,} messages "
+        "(see them with streamwise campaign status)."
+    )
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"
