@@ -48,7 +48,8 @@ def _settings(port: int) -> dict:
 def _ledger(ws: Workspace) -> list[tuple[str, str, str]]:
     with ws.operational().connect() as con:
         return [tuple(r) for r in con.execute(
-            text("SELECT message_id, status, detail FROM campaign_sends")
+            text("SELECT s.message_id, s.status, s.detail FROM campaign_sends s "
+                 "JOIN campaigns c ON c.id = s.campaign_id WHERE c.name = 'crashy'")
         )]  # fmt: skip
 
 
