@@ -23,12 +23,13 @@ the strongest guarantee SMTP allows without the server's help.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any, Literal
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
 from streamwise.downstream.campaigns.lifecycle import State, check_transition
@@ -39,6 +40,7 @@ from streamwise.store.models import Campaign, CampaignSend
 __all__ = [
     "Enrolment",
     "Outcome",
+    "batched",
     "campaign_by_name",
     "claim",
     "counts",
@@ -46,11 +48,19 @@ __all__ = [
     "move",
     "record",
     "recover",
+    "release",
 ]
 
 Status = Literal[
     "pending", "sending", "sent", "held_out", "bounced", "deferred", "failed", "unknown"
 ]
+
+
+def batched(items: Iterable[Enrolment], n: int) -> Iterator[list[Enrolment]]:
+    """Lists of up to ``n`` items (itertools.batched arrives with Python 3.12)."""
+    it = iter(items)
+    while part := list(islice(it, n)):
+        yield part
 
 
 def _now() -> datetime:
@@ -108,23 +118,26 @@ def enrol(engine: Engine, campaign_id: int, rows: Iterable[Enrolment]) -> int:
 
     Returns the number of rows written now.
     """
-    with session_factory(engine)() as session, session.begin():
+    written = 0
+    with session_factory(engine)() as session, session.begin():  # all or nobody
         have = set(session.scalars(
             select(CampaignSend.customer_id).where(CampaignSend.campaign_id == campaign_id)
         ))  # fmt: skip
-        new = [
-            {
-                "campaign_id": campaign_id, "customer_id": r.customer_id, "address": r.address,
-                "arm": r.arm, "message_id": r.message_id,
-                "status": "held_out" if r.arm == "holdout" else "pending", "attempts": 0,
-                "send_after": r.send_after, "detail": "", "context": r.context,
-            }
-            for r in rows
-            if r.customer_id not in have
-        ]  # fmt: skip
-        if new:
-            session.execute(CampaignSend.__table__.insert(), new)
-    return len(new)
+        for part in batched(rows, 5_000):  # bounded memory, whatever the audience's size
+            new = [
+                {
+                    "campaign_id": campaign_id, "customer_id": r.customer_id,
+                    "address": r.address, "arm": r.arm, "message_id": r.message_id,
+                    "status": "held_out" if r.arm == "holdout" else "pending", "attempts": 0,
+                    "send_after": r.send_after, "detail": "", "context": r.context,
+                }
+                for r in part
+                if r.customer_id not in have
+            ]  # fmt: skip
+            if new:
+                session.execute(CampaignSend.__table__.insert(), new)
+                written += len(new)
+    return written
 
 
 def claim(
@@ -167,16 +180,30 @@ def record(
     (``"resend"``) or marked ``unknown`` (``"skip"``). Returns counts per status written."""
     now = _now()
     written: dict[str, int] = {}
+    sent = [o for o in outcomes if o.status == "sent"]
+    rest = [o for o in outcomes if o.status != "sent"]
     with session_factory(engine)() as session, session.begin():
-        rows = {
-            r.message_id: r
-            for r in session.scalars(
-                select(CampaignSend).where(
-                    CampaignSend.message_id.in_([o.message_id for o in outcomes])
-                )
-            )
-        }
-        for o in outcomes:
+        if sent:  # the common case, one statement for the whole chunk
+            table = CampaignSend.__table__
+            keep = table.c.detail.like("re-sent after a crash%")
+            result = session.execute(
+                update(table)
+                .where(table.c.message_id == bindparam("mid"), table.c.status == "sending")
+                .values(status="sent", sent_at=now, detail=case(
+                    (keep, table.c.detail + "; " + bindparam("d")), else_=bindparam("d")
+                )),
+                [{"mid": o.message_id, "d": o.detail[:1000]} for o in sent],
+                execution_options={"synchronize_session": False},
+            )  # fmt: skip
+            if result.rowcount:
+                written["sent"] = int(result.rowcount)
+        wanted = [o.message_id for o in rest]
+        found = (
+            session.scalars(select(CampaignSend).where(CampaignSend.message_id.in_(wanted)))
+            if rest else []
+        )  # fmt: skip
+        rows = {r.message_id: r for r in found}
+        for o in rest:
             row = rows.get(o.message_id)
             if row is None or row.status != "sending":
                 continue  # recorded already (a resumed run reporting the same message)
@@ -192,8 +219,6 @@ def record(
                 row.status, row.send_after = "pending", now + retry_after
             else:
                 row.status = status
-            if status == "sent":
-                row.sent_at = now
             kept = row.detail + "; " if row.detail.startswith("re-sent after a crash") else ""
             row.detail = (kept + o.detail)[:2000]  # a re-sent row keeps saying so
             written[row.status] = written.get(row.status, 0) + 1
@@ -215,6 +240,19 @@ def recover(
             update(CampaignSend)
             .where(CampaignSend.campaign_id == campaign_id, CampaignSend.status == "sending")
             .values(status=status, detail=detail)
+        )
+    return int(result.rowcount or 0)
+
+
+def release(engine: Engine, ids: Sequence[int]) -> int:
+    """Put claimed rows that were never handed to a channel back to ``pending``."""
+    if not ids:
+        return 0
+    with session_factory(engine)() as session, session.begin():
+        result = session.execute(
+            update(CampaignSend)
+            .where(CampaignSend.id.in_(list(ids)), CampaignSend.status == "sending")
+            .values(status="pending", attempts=CampaignSend.attempts - 1)
         )
     return int(result.rowcount or 0)
 

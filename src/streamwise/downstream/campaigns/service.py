@@ -16,7 +16,6 @@ from sqlalchemy import select
 from streamwise.downstream.audiences import Audience, FrequencyCap, apply_rules, resolve
 from streamwise.downstream.audiences.suppression import suppress, suppressed
 from streamwise.downstream.campaigns.assignment import HOLDOUT, assign
-from streamwise.downstream.campaigns.compose import Composer
 from streamwise.downstream.campaigns.ledger import (
     Enrolment,
     Outcome,
@@ -27,12 +26,14 @@ from streamwise.downstream.campaigns.ledger import (
     move,
     record,
     recover,
+    release,
 )
+from streamwise.downstream.campaigns.parallel import Composition as _Composition
 from streamwise.downstream.campaigns.settings import CampaignSettings
 from streamwise.downstream.campaigns.windows import next_send_time
 from streamwise.downstream.channels import Channel, channel_from_config
 from streamwise.downstream.message import message_id
-from streamwise.errors import ConfigError, StreamwiseError
+from streamwise.errors import ConfigError
 from streamwise.store.db import session_factory
 from streamwise.store.models import Campaign, CampaignSend
 
@@ -144,8 +145,12 @@ def run_send(
     policy: Literal["resend", "skip"] = "resend",
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_progress: Callable[[dict[str, int]], None] | None = None,
+    workers: int | None = None,
 ) -> SendReport:
     """Send (or go on sending) a campaign until it is done, paused or waiting for windows.
+
+    ``workers`` processes render and sign messages (default: one per core for batches of 200
+    or more, none for small ones); the main process delivers and keeps the ledger.
 
     A campaign found in ``sending`` was interrupted: the rows a crash left in flight are settled
     by ``policy`` (see :mod:`~streamwise.downstream.campaigns.ledger`) before going on.
@@ -162,54 +167,71 @@ def run_send(
     enrolled, removed = 0, {}
     if not counts(engine, int(c.id)):
         enrolled, removed = _enrol(workspace, c, s, now())
-    composer = Composer(int(c.id), c.name, s, workspace.settings.secret_key.get_secret_value())
+    secret = workspace.settings.secret_key.get_secret_value()
     own = channel is None
     ch = channel or _channel(c, s)
     chunk = max(1, int(getattr(ch, "pool_size", 1)))
+    cid = int(c.id)
+    compose = _Composition(cid, c.name, s, secret, workers)
+
+    def running() -> bool:
+        with session_factory(engine)() as session:
+            return session.scalar(select(Campaign.state).where(Campaign.id == cid)) == "sending"
+
+    def next_batch() -> tuple[list[CampaignSend], Any]:
+        if not running():
+            return [], None  # paused or cancelled from elsewhere: stop between batches
+        rows = claim(engine, cid, s.batch_size, now=now())
+        return rows, (compose.submit(rows) if rows else None)
+
     try:
-        while True:
-            with session_factory(engine)() as session:
-                state = session.scalar(select(Campaign.state).where(Campaign.id == c.id))
-            if state != "sending":
-                break  # paused or cancelled from elsewhere: stop between batches
-            rows = claim(engine, int(c.id), s.batch_size, now=now())
-            if not rows:
-                left = counts(engine, int(c.id))
-                if not left.get("pending"):
-                    move(engine, int(c.id), "done")
-                break  # done, or the rest waits for its send window
-            outcomes, messages = [], []
-            for r in rows:
-                try:
-                    messages.append(composer.compose(customer_id=r.customer_id, address=r.address,
-                                                     arm=r.arm, message_id=r.message_id,
-                                                     context=dict(r.context or {})))  # fmt: skip
-                except StreamwiseError as exc:
-                    outcomes.append(Outcome(r.message_id, "failed", f"could not render: {exc}"))
-            record(engine, outcomes, ambiguous=policy)  # rows that could not be rendered
-            by_id = {r.message_id: r for r in rows}
-            # Push in chunks the size of the connection pool and record each chunk at once: a
-            # crash can then leave at most one chunk sent but not recorded.
-            for i in range(0, len(messages), chunk):
-                done = []
-                for res in ch.push(messages[i : i + chunk]):
-                    status = "ambiguous" if getattr(res, "ambiguous", False) else res.status
-                    done.append(Outcome(res.message_id, status, res.detail))  # type: ignore[arg-type]
-                record(engine, done, ambiguous=policy)
-                for o in done:
-                    if o.status == "bounced":  # the address does not exist: never again
-                        r = by_id[o.message_id]
-                        where = f"campaign {c.name}"
-                        suppress(engine, c.channel, r.address, "hard_bounce",
-                                 customer_id=r.customer_id, source=where)  # fmt: skip
+        # While one batch is sent, the next is rendered and signed (in worker processes).
+        rows, job = next_batch()
+        while rows:
+            following, following_job = next_batch()
+            messages, failed = compose.result(job)
+            record(engine, failed, ambiguous=policy)  # rows that could not be rendered
+            _deliver(engine, c, ch, rows, messages, chunk, policy)
             if on_progress is not None:
-                on_progress(counts(engine, int(c.id)))
+                on_progress(counts(engine, cid))
+            rows, job = following, following_job
+            if rows and not running():
+                release(engine, [r.id for r in rows])  # claimed ahead, never sent
+                break
+        if running() and not counts(engine, cid).get("pending"):
+            move(engine, cid, "done")  # else the rest waits for its send window
     finally:
+        compose.close()
         if own:
             ch.close()
     with session_factory(engine)() as session:
         final = session.scalar(select(Campaign.state).where(Campaign.id == c.id)) or ""
     return SendReport(c.name, final, counts(engine, int(c.id)), enrolled, recovered, removed)
+
+
+def _deliver(
+    engine: Any,
+    c: Campaign,
+    ch: Channel,
+    rows: list[CampaignSend],
+    messages: list,
+    chunk: int,
+    policy: str,
+) -> None:
+    """Push in chunks the size of the connection pool and record each chunk at once: a crash
+    can then leave at most one chunk sent but not recorded. Hard bounces are suppressed."""
+    by_id = {r.message_id: r for r in rows}
+    for i in range(0, len(messages), chunk):
+        done = []
+        for res in ch.push(messages[i : i + chunk]):
+            status = "ambiguous" if getattr(res, "ambiguous", False) else res.status
+            done.append(Outcome(res.message_id, status, res.detail))
+        record(engine, done, ambiguous=policy)  # type: ignore[arg-type]
+        for o in done:
+            if o.status == "bounced":  # the address does not exist: never again
+                r = by_id[o.message_id]
+                suppress(engine, c.channel, r.address, "hard_bounce",
+                         customer_id=r.customer_id, source=f"campaign {c.name}")  # fmt: skip
 
 
 def pause(workspace: Any, name: str) -> None:
