@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,7 +21,9 @@ from streamwise.downstream.campaigns.service import (
     CONTEXT_FIELDS,
     create_campaign,
     pause,
+    run_due,
     run_send,
+    schedule,
     status,
 )
 from streamwise.downstream.campaigns.settings import CampaignSettings
@@ -48,6 +51,8 @@ Policy = Annotated[
 def _print(report) -> None:
     parts = ", ".join(f"{k} {v:,}" for k, v in sorted(report.counts.items()))
     console.print(f"[bold]{escape(report.campaign)}[/] is {report.state}: {parts or 'nobody yet'}.")
+    if report.note:
+        console.print(f"  [yellow]{escape(report.note)}[/]")
     if report.recovered:
         console.print(f"  {report.recovered} message(s) a crash left in flight were settled.")
     if report.removed:
@@ -137,6 +142,38 @@ def send(name: NameArg, workspace: WorkspaceOpt = Path("."), policy: Policy = "r
 
         report = run_send(ws, name, policy=policy, on_progress=show)  # type: ignore[arg-type]
     _print(report)
+
+
+@app.command("schedule")
+@errors
+def schedule_(
+    name: NameArg,
+    at: Annotated[
+        str, typer.Option(help="When, ISO 8601 (e.g. 2026-12-01T09:00; UTC if no zone).")
+    ],
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Schedule a draft campaign; `streamwise campaign run-due` (from cron) sends it then."""
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise ConfigError(f"--at {at!r} is not an ISO 8601 time such as 2026-12-01T09:00") from exc
+    with open_workspace(workspace) as ws:
+        schedule(ws, name, when)
+    console.print(f"{escape(name)} scheduled for {escape(at)}.")
+
+
+@app.command("run-due")
+@errors
+def run_due_(workspace: WorkspaceOpt = Path(".")) -> None:
+    """Send the scheduled campaigns whose time has come and go on with those waiting for their
+    recipients' send windows. Run it every few minutes from cron or a systemd timer."""
+    with open_workspace(workspace) as ws:
+        reports = run_due(ws)
+    for report in reports:
+        _print(report)
+    if not reports:
+        console.print("Nothing is due.")
 
 
 @app.command("pause")

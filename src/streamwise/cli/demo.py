@@ -115,7 +115,9 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
             bar.advance(upstream)
             sending = bar.add_task("campaigns to the target personas (local SMTP)", total=None)
             with LocalSmtp() as smtp:
-                campaigns = persona_campaigns(ws, plan.document, smtp.port)
+                campaigns = persona_campaigns(
+                    ws, plan.document, smtp.port, plan_version_id=saved.id
+                )
                 delivered = len(smtp.received)
             bar.update(sending, total=1, completed=1)
     return {

@@ -132,3 +132,44 @@ def test_pause_stops_between_batches_and_resume_sends_the_rest_once(ws, smtp) ->
     ids = server.message_ids()
     assert len(ids) == len(set(ids)) == done.counts["sent"]
     assert threading.active_count() < 50
+
+
+def test_budget_pauses_the_campaign_when_spent(ws, smtp) -> None:
+    controller, server = smtp
+    create_campaign(ws, "thrifty", audience="email_consent",
+                    settings=settings(controller.port, holdout=0.0, batch_size=7, budget=2.5,
+                                      cost_per_message=0.1))  # fmt: skip
+    report = run_send(ws, "thrifty")
+    assert report.counts["sent"] == 25 == len(server.messages)  # 2.5 / 0.1
+    assert report.state == "paused"
+    assert "budget" in report.note
+    assert report.counts["pending"] > 0
+
+
+def test_scheduled_campaigns_wait_for_their_time(ws, smtp) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from streamwise.downstream.campaigns.service import run_due, schedule
+
+    controller, server = smtp
+    create_campaign(ws, "later", audience='segment = "Alpine Pros"',
+                    settings=settings(controller.port))  # fmt: skip
+    at = datetime.now(UTC) + timedelta(hours=2)
+    schedule(ws, "later", at)
+    with pytest.raises(ConfigError, match="scheduled for"):
+        run_send(ws, "later")
+    assert run_due(ws) == []  # not yet
+    assert not server.messages
+    reports = run_due(ws, now=lambda: at + timedelta(minutes=1))
+    assert [r.state for r in reports] == ["done"]
+    assert len(server.messages) == reports[0].counts["sent"] > 0
+
+
+def test_one_sender_per_campaign(ws, tmp_path) -> None:
+    from streamwise.downstream.campaigns.lease import sender_lease
+
+    busy = pytest.raises(ConfigError, match="being sent by process")
+    with sender_lease(ws.root, 99), busy, sender_lease(ws.root, 99):
+        pass
+    with sender_lease(ws.root, 99):  # released when the first holder left
+        pass

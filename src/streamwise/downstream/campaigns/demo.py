@@ -45,8 +45,11 @@ class LocalSmtp:
         self._controller.stop()
 
 
-def persona_campaigns(workspace: Any, plan: PlanDocument, port: int) -> list[SendReport]:
-    """Create and send one campaign per targeted segment's persona, with its positioning."""
+def persona_campaigns(
+    workspace: Any, plan: PlanDocument, port: int, *, plan_version_id: int | None = None
+) -> list[SendReport]:
+    """Create and send one campaign per targeted segment's persona, with its positioning,
+    linked to the plan version and the segment's goal."""
     positions = {p.segment: p for p in plan.strategy.positioning}
     personas = {p.segment: p for p in plan.personas}
     reports = []
@@ -77,6 +80,6 @@ def persona_campaigns(workspace: Any, plan: PlanDocument, port: int) -> list[Sen
         }  # fmt: skip
         create_campaign(workspace, name, audience=f"segment = {quote(target.segment)}",
                         settings=settings, persona=persona.name if persona else None,
-                        goal=f"win-{slug}")  # fmt: skip
+                        goal=f"win-{slug}", plan_version_id=plan_version_id)  # fmt: skip
         reports.append(run_send(workspace, name))
     return reports

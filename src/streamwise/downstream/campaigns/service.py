@@ -16,6 +16,7 @@ from sqlalchemy import select
 from streamwise.downstream.audiences import Audience, FrequencyCap, apply_rules, resolve
 from streamwise.downstream.audiences.suppression import suppress, suppressed
 from streamwise.downstream.campaigns.assignment import HOLDOUT, assign
+from streamwise.downstream.campaigns.lease import sender_lease
 from streamwise.downstream.campaigns.ledger import (
     Enrolment,
     Outcome,
@@ -37,7 +38,15 @@ from streamwise.errors import ConfigError
 from streamwise.store.db import session_factory
 from streamwise.store.models import Campaign, CampaignSend
 
-__all__ = ["SendReport", "create_campaign", "pause", "run_send", "status"]
+__all__ = [
+    "SendReport",
+    "create_campaign",
+    "pause",
+    "run_due",
+    "run_send",
+    "schedule",
+    "status",
+]
 
 #: Recipient fields passed to the templates (when the audience has them).
 CONTEXT_FIELDS = ("first_name", "last_name", "email", "country", "segment", "persona", "clv")
@@ -53,6 +62,7 @@ class SendReport:
     enrolled_now: int = 0
     recovered: int = 0
     removed: dict[str, int] = field(default_factory=dict)
+    note: str = ""
 
 
 def create_campaign(
@@ -157,56 +167,81 @@ def run_send(
     """
     engine = workspace.operational()
     c, s = _campaign(workspace, name)
-    if c.state == "paused":
-        raise ConfigError(
-            f"campaign {name!r} is paused; resume it with `streamwise campaign resume`"
-        )
-    recovered = recover(engine, int(c.id), policy=policy) if c.state == "sending" else 0
-    if c.state != "sending":
-        move(engine, int(c.id), "sending")
-    enrolled, removed = 0, {}
-    if not counts(engine, int(c.id)):
-        enrolled, removed = _enrol(workspace, c, s, now())
-    secret = workspace.settings.secret_key.get_secret_value()
-    own = channel is None
-    ch = channel or _channel(c, s)
-    chunk = max(1, int(getattr(ch, "pool_size", 1)))
-    cid = int(c.id)
-    compose = _Composition(cid, c.name, s, secret, workers)
+    with sender_lease(workspace.root, int(c.id)):
+        if c.state == "scheduled" and c.scheduled_at is not None:
+            at = c.scheduled_at if c.scheduled_at.tzinfo else c.scheduled_at.replace(tzinfo=UTC)
+            if at > now():
+                raise ConfigError(
+                    f"campaign {name!r} is scheduled for {at:%Y-%m-%d %H:%M} UTC; "
+                    "`streamwise campaign run-due` sends it then (or unschedule it)"
+                )
+        if c.state == "paused":
+            raise ConfigError(
+                f"campaign {name!r} is paused; resume it with `streamwise campaign resume`"
+            )
+        recovered = recover(engine, int(c.id), policy=policy) if c.state == "sending" else 0
+        if c.state != "sending":
+            move(engine, int(c.id), "sending")
+        enrolled, removed = 0, {}
+        if not counts(engine, int(c.id)):
+            enrolled, removed = _enrol(workspace, c, s, now())
+        secret = workspace.settings.secret_key.get_secret_value()
+        note = ""
+        own = channel is None
+        ch = channel or _channel(c, s)
+        chunk = max(1, int(getattr(ch, "pool_size", 1)))
+        cid = int(c.id)
+        compose = _Composition(cid, c.name, s, secret, workers)
 
-    def running() -> bool:
-        with session_factory(engine)() as session:
-            return session.scalar(select(Campaign.state).where(Campaign.id == cid)) == "sending"
+        def running() -> bool:
+            with session_factory(engine)() as session:
+                return session.scalar(select(Campaign.state).where(Campaign.id == cid)) == "sending"
 
-    def next_batch() -> tuple[list[CampaignSend], Any]:
-        if not running():
-            return [], None  # paused or cancelled from elsewhere: stop between batches
-        rows = claim(engine, cid, s.batch_size, now=now())
-        return rows, (compose.submit(rows) if rows else None)
+        budget_left = [True]
 
-    try:
-        # While one batch is sent, the next is rendered and signed (in worker processes).
-        rows, job = next_batch()
-        while rows:
-            following, following_job = next_batch()
-            messages, failed = compose.result(job)
-            record(engine, failed, ambiguous=policy)  # rows that could not be rendered
-            _deliver(engine, c, ch, rows, messages, chunk, policy)
-            if on_progress is not None:
-                on_progress(counts(engine, cid))
-            rows, job = following, following_job
-            if rows and not running():
-                release(engine, [r.id for r in rows])  # claimed ahead, never sent
-                break
-        if running() and not counts(engine, cid).get("pending"):
-            move(engine, cid, "done")  # else the rest waits for its send window
-    finally:
-        compose.close()
-        if own:
-            ch.close()
+        def allowed(in_flight: int) -> int:
+            """How many more messages the budget allows (counting those claimed, not recorded)."""
+            if s.budget is None or s.cost_per_message <= 0:
+                return s.batch_size
+            most = int(s.budget / s.cost_per_message + 1e-9)  # 2.5 / 0.1 is 24.999...
+            left = most - counts(engine, cid).get("sent", 0) - in_flight
+            if left <= 0:
+                budget_left[0] = False
+            return max(0, min(s.batch_size, left))
+
+        def next_batch(in_flight: int = 0) -> tuple[list[CampaignSend], Any]:
+            if not running():
+                return [], None  # paused or cancelled from elsewhere: stop between batches
+            limit = allowed(in_flight)
+            rows = claim(engine, cid, limit, now=now()) if limit else []
+            return rows, (compose.submit(rows) if rows else None)
+
+        try:
+            # While one batch is sent, the next is rendered and signed (in worker processes).
+            rows, job = next_batch()
+            while rows:
+                following, following_job = next_batch(len(rows))
+                messages, failed = compose.result(job)
+                record(engine, failed, ambiguous=policy)  # rows that could not be rendered
+                _deliver(engine, c, ch, rows, messages, chunk, policy)
+                if on_progress is not None:
+                    on_progress(counts(engine, cid))
+                rows, job = following, following_job
+                if rows and not running():
+                    release(engine, [r.id for r in rows])  # claimed ahead, never sent
+                    break
+            if running() and not counts(engine, cid).get("pending"):
+                move(engine, cid, "done")  # else the rest waits for its send window
+            elif running() and not budget_left[0]:
+                move(engine, cid, "paused")
+                note = f"paused: the budget of {s.budget:,.2f} is spent"
+        finally:
+            compose.close()
+            if own:
+                ch.close()
     with session_factory(engine)() as session:
         final = session.scalar(select(Campaign.state).where(Campaign.id == c.id)) or ""
-    return SendReport(c.name, final, counts(engine, int(c.id)), enrolled, recovered, removed)
+    return SendReport(c.name, final, counts(engine, int(c.id)), enrolled, recovered, removed, note)
 
 
 def _deliver(
@@ -232,6 +267,35 @@ def _deliver(
                 r = by_id[o.message_id]
                 suppress(engine, c.channel, r.address, "hard_bounce",
                          customer_id=r.customer_id, source=f"campaign {c.name}")  # fmt: skip
+
+
+def schedule(workspace: Any, name: str, at: datetime) -> None:
+    """Schedule a draft campaign for ``at`` (aware, or taken as UTC)."""
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    c, _ = _campaign(workspace, name)
+    move(workspace.operational(), int(c.id), "scheduled")
+    with session_factory(workspace.operational())() as session, session.begin():
+        row = session.get(Campaign, int(c.id))
+        assert row is not None
+        row.scheduled_at = at
+
+
+def run_due(
+    workspace: Any, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> list[SendReport]:
+    """Send every scheduled campaign whose time has come, and go on with sending campaigns whose
+    recipients' send windows have opened (run it from cron or a timer)."""
+    t = now()
+    with session_factory(workspace.operational())() as session:
+        rows = session.execute(
+            select(Campaign.name, Campaign.state, Campaign.scheduled_at).order_by(Campaign.id)
+        ).all()
+    due = []
+    for name, state, at in rows:
+        at = at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+        if (state == "scheduled" and (at is None or at <= t)) or state == "sending":
+            due.append(name)
+    return [run_send(workspace, name, now=now) for name in due]
 
 
 def pause(workspace: Any, name: str) -> None:

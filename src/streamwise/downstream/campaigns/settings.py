@@ -59,7 +59,8 @@ class CampaignSettings(_Strict):
     )
     dkim: dict[str, str] | None = Field(None, description="selector, domain, key_file.")
     frequency_cap: tuple[int, int] | None = Field(None, description="(messages, days).")
-    budget: float | None = Field(None, ge=0)
+    budget: float | None = Field(None, ge=0, description="Spend at most this (currency).")
+    cost_per_message: float = Field(0.0, ge=0, description="What one sent message costs.")
     batch_size: int = Field(100, ge=1, le=10_000)
 
     @field_validator("variants")
