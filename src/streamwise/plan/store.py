@@ -14,21 +14,21 @@ import json
 import math
 import random
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, func, inspect, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from streamwise.errors import ConfigError, WorkspaceError
 from streamwise.plan.diff import Change, diff_plans, item_labels
 from streamwise.plan.document import PlanDocument
 from streamwise.store import Plan, PlanVersion, session_factory
+from streamwise.store.db import engine_of, needs_table
 
 if TYPE_CHECKING:
     from streamwise.workspace import Workspace
@@ -258,21 +258,11 @@ def _info(row: PlanVersion, name: str) -> PlanVersionInfo:
 
 
 def _engine(target: Engine | Workspace) -> Engine:
-    return target if isinstance(target, Engine) else target.operational()
+    return engine_of(target)
 
 
-@contextmanager
-def _tables(engine: Engine) -> Iterator[None]:
-    """Turn "no such table" into an error that says how to upgrade the database."""
-    try:
-        yield
-    except DBAPIError as exc:
-        if isinstance(exc, IntegrityError) or inspect(engine).has_table("plan_versions"):
-            raise
-        raise WorkspaceError(
-            "the operational database has no plan tables; upgrade it with "
-            "`streamwise init WORKSPACE` (keeps settings and data)"
-        ) from None
+def _tables(engine: Engine) -> AbstractContextManager[None]:
+    return needs_table(engine, "plan_versions", "plan tables")
 
 
 def _check_finite(value: Any, path: str) -> None:

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["head_revision", "make_engine", "migrate", "session_factory"]
+__all__ = [
+    "engine_of",
+    "head_revision",
+    "make_engine",
+    "migrate",
+    "needs_table",
+    "session_factory",
+]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -61,3 +71,25 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
+
+
+def engine_of(target: Any) -> Engine:
+    """The engine itself, or a workspace's operational engine."""
+    return target if isinstance(target, Engine) else target.operational()
+
+
+@contextmanager
+def needs_table(engine: Engine, table: str, what: str) -> Iterator[None]:
+    """Turn "no such table" into an error that says how to upgrade the database (``what``
+    names the missing part, e.g. "plan tables")."""
+    from streamwise.errors import WorkspaceError
+
+    try:
+        yield
+    except DBAPIError as exc:
+        if isinstance(exc, IntegrityError) or inspect(engine).has_table(table):
+            raise
+        raise WorkspaceError(
+            f"the operational database has no {what}; upgrade it with "
+            "`streamwise init WORKSPACE` (keeps settings and data)"
+        ) from None

@@ -8,21 +8,20 @@ outranks a hard bounce, which outranks a manual entry, so a manual entry never h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import pandas as pd
-from sqlalchemy import Engine, delete, inspect, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from streamwise.downstream.audiences.rules import REASONS, normalise_address
-from streamwise.errors import ConfigError, DataError, WorkspaceError
+from streamwise.errors import ConfigError, DataError
 from streamwise.store import Suppression, session_factory
+from streamwise.store.db import engine_of, needs_table
 
 if TYPE_CHECKING:
     from streamwise.workspace import Workspace
@@ -169,18 +168,8 @@ def _entry(row: Suppression) -> SuppressionEntry:
 
 
 def _engine(target: Engine | Workspace) -> Engine:
-    return target if isinstance(target, Engine) else target.operational()
+    return engine_of(target)
 
 
-@contextmanager
-def _tables(engine: Engine) -> Iterator[None]:
-    """Turn "no such table" into an error that says how to upgrade the database."""
-    try:
-        yield
-    except DBAPIError as exc:
-        if isinstance(exc, IntegrityError) or inspect(engine).has_table("suppressions"):
-            raise
-        raise WorkspaceError(
-            "the operational database has no suppression list; upgrade it with "
-            "`streamwise init WORKSPACE` (keeps settings and data)"
-        ) from None
+def _tables(engine: Engine) -> AbstractContextManager[None]:
+    return needs_table(engine, "suppressions", "suppression list")
