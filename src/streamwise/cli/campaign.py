@@ -19,6 +19,7 @@ from streamwise.downstream.campaigns.compose import Composer
 from streamwise.downstream.campaigns.ledger import campaign_by_name, move
 from streamwise.downstream.campaigns.service import (
     CONTEXT_FIELDS,
+    content_calendar,
     create_campaign,
     pause,
     run_due,
@@ -174,6 +175,24 @@ def run_due_(workspace: WorkspaceOpt = Path(".")) -> None:
         _print(report)
     if not reports:
         console.print("Nothing is due.")
+
+
+@app.command("calendar")
+@errors
+def calendar(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .ics file to write.")],
+    name: Annotated[
+        Optional[str],  # noqa: UP045 - Typer needs Optional here
+        typer.Argument(help="Only this campaign's posts (default: every queued post)."),
+    ] = None,
+    workspace: WorkspaceOpt = Path("."),
+) -> None:
+    """Export the queued social posts as an iCalendar content calendar (import it into any
+    calendar to see what goes out when)."""
+    with open_workspace(workspace) as ws:
+        data = content_calendar(ws, name)
+    output.write_bytes(data)
+    console.print(f"Content calendar written to {escape(str(output))}.")
 
 
 @app.command("pause")

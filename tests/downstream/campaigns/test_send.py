@@ -173,3 +173,37 @@ def test_one_sender_per_campaign(ws, tmp_path) -> None:
         pass
     with sender_lease(ws.root, 99):  # released when the first holder left
         pass
+
+
+def test_content_campaign_queues_each_post_once_and_exports_a_calendar(ws, tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    import icalendar
+
+    from streamwise.downstream.campaigns.service import content_calendar
+    from streamwise.downstream.channels.social import SocialOutbox
+
+    posts = [
+        {"network": "instagram", "account": "@northwind", "text": "{{ campaign }}: tents!",
+         "link": "https://shop.example/tents",
+         "scheduled_at": datetime(2026, 12, 1, 9, tzinfo=UTC)},
+        {"network": "linkedin", "account": "Northwind", "text": "We are hiring guides",
+         "scheduled_at": datetime(2026, 12, 2, 9, tzinfo=UTC)},
+        {"network": "blog", "account": "blog", "text": "Winter camping guide",
+         "scheduled_at": datetime(2026, 12, 3, 9, tzinfo=UTC)},
+    ]  # fmt: skip
+    create_campaign(ws, "winter posts", audience="", channel="social",
+                    settings={"posts": posts, "utm": {"source": "social"}})  # fmt: skip
+    report = run_send(ws, "winter posts")
+    assert report.state == "done"
+    assert report.counts == {"sent": 3}
+    outbox = SocialOutbox(ws.root / "outbox" / "social.jsonl")
+    queued = outbox.scheduled_posts()
+    outbox.close()
+    assert [p.network for p in queued] == ["instagram", "linkedin", "blog"]
+    assert queued[0].text == "winter posts: tents!"
+    assert "utm_source=social" in (queued[0].link or "")
+    cal = icalendar.Calendar.from_ical(content_calendar(ws, "winter posts"))
+    assert len(list(cal.walk("VEVENT"))) == 3
+    with pytest.raises(ConfigError, match="variant with a positive weight"):
+        create_campaign(ws, "bad", audience="", channel="social", settings={"posts": []})

@@ -7,6 +7,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.sandbox
+
 from streamwise.downstream.campaigns.settings import CampaignSettings
 from streamwise.downstream.campaigns.windows import utm_tag
 from streamwise.downstream.channels.base import OutgoingMessage
@@ -22,6 +25,9 @@ from streamwise.downstream.tracking import (
 )
 
 __all__ = ["Composer"]
+
+# Post texts are templates too, sandboxed like e-mail; a missing variable is an error.
+_TEXT = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
 
 
 class Composer:
@@ -44,7 +50,13 @@ class Composer:
         self.name = campaign_name
         self.settings = settings
         self.secret = secret
+        self.posts = [
+            _TEXT.from_string(p.text) for p in settings.posts
+        ]  # content campaigns: each post's text, compiled once
         s = settings.sender
+        if s is None:
+            self.templates, self.sender = {}, ""
+            return
         self.templates = {
             arm: EmailTemplate(subject=v.subject, html=v.html, text=v.text,
                                postal_address=s.postal_address, organisation=s.organisation,
@@ -67,10 +79,29 @@ class Composer:
         path = {"click": "c", "open": "o", "unsubscribe": "u"}[kind]
         return tracking_url(f"{self.settings.tracking_base_url}/{path}", token)
 
+    def _post(self, message_id: str, account: str, context: dict[str, Any]) -> OutgoingMessage:
+        """A content campaign's post for the outbox (rendered text, UTM-tagged link)."""
+        i = int(context["post"])
+        post = self.settings.posts[i]
+        text = self.posts[i].render(campaign=self.name, network=post.network)
+        link = post.link
+        if link and self.settings.utm:
+            utm = self.settings.utm
+            link = utm_tag(link, source=utm.get("source", post.network),
+                           medium=utm.get("medium", "social"),
+                           campaign=utm.get("campaign", self.name))  # fmt: skip
+        payload = {"network": post.network, "text": text, "link": link,
+                   "media": list(post.media), "scheduled_at": post.scheduled_at.isoformat(),
+                   "campaign": self.name}  # fmt: skip
+        return OutgoingMessage(message_id=message_id, recipient=account, payload=payload,
+                               metadata={"campaign": self.name})  # fmt: skip
+
     def compose(
         self, *, customer_id: str, address: str, arm: str, message_id: str, context: dict[str, Any]
     ) -> OutgoingMessage:
-        """The signed message for one recipient."""
+        """The signed message for one recipient (or a content campaign's post)."""
+        if self.settings.posts:
+            return self._post(message_id, address, context)
         unsubscribe = self._url("unsubscribe", customer_id, arm)
         ctx = {**context, "unsubscribe_url": unsubscribe, "preferences_url": unsubscribe,
                "campaign": self.name, "variant": arm}  # fmt: skip
@@ -92,6 +123,7 @@ class Composer:
         html = add_open_pixel(html, open_pixel(f"{self.settings.tracking_base_url}/o", opened))
         rendered = type(rendered)(subject=rendered.subject, html=html, text=rendered.text)
         s = self.settings.sender
+        assert s is not None  # checked by CampaignSettings
         raw = build_email(
             rendered, sender=self.sender, recipient=address, message_id=message_id,
             list_id=s.list_id, unsubscribe_url=unsubscribe,

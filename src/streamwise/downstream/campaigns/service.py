@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from streamwise.downstream.audiences import Audience, FrequencyCap, apply_rules, resolve
@@ -40,6 +41,7 @@ from streamwise.store.models import Campaign, CampaignSend
 
 __all__ = [
     "SendReport",
+    "content_calendar",
     "create_campaign",
     "pause",
     "run_due",
@@ -76,9 +78,17 @@ def create_campaign(
     goal: str | None = None,
     plan_version_id: int | None = None,
 ) -> int:
-    """Save a draft campaign (the audience filter is checked now, resolved when sending)."""
-    Audience(name=name, filter=audience)  # refuses a bad filter with its position
-    s = settings if isinstance(settings, CampaignSettings) else CampaignSettings(**settings)
+    """Save a draft campaign (the audience filter is checked now, resolved when sending; a
+    content campaign — settings with ``posts`` — has no audience)."""
+    try:
+        s = settings if isinstance(settings, CampaignSettings) else CampaignSettings(**settings)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"campaign {name!r} settings: {problems}") from None
+    if not s.posts or audience.strip():
+        Audience(name=name, filter=audience)  # refuses a bad filter with its position
     with session_factory(workspace.operational())() as session, session.begin():
         if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
             raise ConfigError(f"a campaign named {name!r} exists already; choose another name")
@@ -126,6 +136,17 @@ def _enrol(workspace: Any, c: Campaign, s: CampaignSettings, now: datetime) -> t
     return enrol(engine, int(c.id), rows), rules.report
 
 
+def _enrol_posts(workspace: Any, c: Campaign, s: CampaignSettings) -> int:
+    """A content campaign's posts, one ledger row each (so each is queued exactly once)."""
+    rows = [
+        Enrolment(customer_id=f"post-{i + 1}", address=p.account, arm="post",
+                  message_id=message_id(str(c.id), f"post-{i + 1}", "posts.streamwise"),
+                  send_after=None, context={"post": i})
+        for i, p in enumerate(s.posts)
+    ]  # fmt: skip
+    return enrol(workspace.operational(), int(c.id), rows)
+
+
 def _recent_sends(workspace: Any, now: datetime, s: CampaignSettings) -> pd.DataFrame | None:
     if not s.frequency_cap:
         return None
@@ -139,8 +160,10 @@ def _recent_sends(workspace: Any, now: datetime, s: CampaignSettings) -> pd.Data
     return pd.DataFrame(rows, columns=["customer_id", "channel", "sent_at"])
 
 
-def _channel(c: Campaign, s: CampaignSettings) -> Channel:
+def _channel(workspace: Any, c: Campaign, s: CampaignSettings) -> Channel:
     config = {"type": c.channel, **s.channel}
+    if c.channel == "social" and "path" not in config:
+        config["path"] = str(workspace.root / "outbox" / "social.jsonl")
     password = os.environ.get("STREAMWISE_SMTP_PASSWORD")
     if c.channel == "email" and password and config.get("username"):
         config["password"] = password  # secrets come from the environment, never the database
@@ -184,11 +207,14 @@ def run_send(
             move(engine, int(c.id), "sending")
         enrolled, removed = 0, {}
         if not counts(engine, int(c.id)):
-            enrolled, removed = _enrol(workspace, c, s, now())
+            if s.posts:
+                enrolled = _enrol_posts(workspace, c, s)
+            else:
+                enrolled, removed = _enrol(workspace, c, s, now())
         secret = workspace.settings.secret_key.get_secret_value()
         note = ""
         own = channel is None
-        ch = channel or _channel(c, s)
+        ch = channel or _channel(workspace, c, s)
         chunk = max(1, int(getattr(ch, "pool_size", 1)))
         cid = int(c.id)
         compose = _Composition(cid, c.name, s, secret, workers)
@@ -296,6 +322,19 @@ def run_due(
         if (state == "scheduled" and (at is None or at <= t)) or state == "sending":
             due.append(name)
     return [run_send(workspace, name, now=now) for name in due]
+
+
+def content_calendar(workspace: Any, name: str | None = None) -> bytes:
+    """The social outbox's posts (of one campaign, or all) as an iCalendar file."""
+    from streamwise.downstream.channels.social import SocialOutbox, to_icalendar
+
+    outbox = SocialOutbox(workspace.root / "outbox" / "social.jsonl")
+    try:
+        posts = [p for p in outbox.scheduled_posts() if name is None or p.campaign == name]
+    finally:
+        outbox.close()
+    title = f"{name} – content calendar" if name else "Content calendar"
+    return to_icalendar(posts, name=title)
 
 
 def pause(workspace: Any, name: str) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["CampaignSettings", "Sender", "Variant", "Window"]
+__all__ = ["CampaignSettings", "Post", "Sender", "Variant", "Window"]
 
 
 class _Strict(BaseModel):
@@ -45,15 +45,37 @@ class Window(_Strict):
     default_timezone: str = "UTC"
 
 
+class Post(_Strict):
+    """One post of a social / content campaign (the text is a Jinja template over the campaign's
+    fields, e.g. ``{{ campaign }}``)."""
+
+    network: str
+    account: str
+    text: str
+    scheduled_at: datetime
+    link: str | None = None
+    media: tuple[str, ...] = ()
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None:
+            raise ValueError("scheduled_at needs a time zone, e.g. 2026-12-01T09:00:00+00:00")
+        return v
+
+
 class CampaignSettings(_Strict):
     """Everything a campaign needs besides its name, channel and audience."""
 
-    sender: Sender
-    variants: dict[str, Variant]
+    sender: Sender | None = None
+    variants: dict[str, Variant] = Field(default_factory=dict)
+    posts: tuple[Post, ...] = ()
     holdout: float = Field(0.0, ge=0, lt=1)
     window: Window | None = None
     utm: dict[str, str] = Field(default_factory=dict)
-    tracking_base_url: str = Field(description="https://… where the tracking service answers.")
+    tracking_base_url: str = Field(
+        "https://localhost.invalid", description="https://… where the tracking service answers."
+    )
     channel: dict[str, Any] = Field(
         default_factory=dict, description="Channel settings without secrets (host, port, ...)."
     )
@@ -63,12 +85,15 @@ class CampaignSettings(_Strict):
     cost_per_message: float = Field(0.0, ge=0, description="What one sent message costs.")
     batch_size: int = Field(100, ge=1, le=10_000)
 
-    @field_validator("variants")
-    @classmethod
-    def _some_variant(cls, v: dict[str, Variant]) -> dict[str, Variant]:
-        if not v or sum(x.weight for x in v.values()) <= 0:
-            raise ValueError("give at least one variant with a positive weight")
-        return v
+    @model_validator(mode="after")
+    def _content(self) -> CampaignSettings:
+        if self.posts:
+            return self  # a content campaign: its posts are its messages
+        if not self.variants or sum(x.weight for x in self.variants.values()) <= 0:
+            raise ValueError("give at least one variant with a positive weight (or posts)")
+        if self.sender is None:
+            raise ValueError("an e-mail campaign needs a sender (address, domain, postal address)")
+        return self
 
     @field_validator("tracking_base_url")
     @classmethod
