@@ -32,6 +32,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
+from streamwise.downstream.campaigns.assignment import HOLDOUT
 from streamwise.downstream.campaigns.lifecycle import State, check_transition
 from streamwise.errors import ConfigError
 from streamwise.store.db import session_factory
@@ -49,10 +50,6 @@ __all__ = [
     "record",
     "recover",
     "release",
-]
-
-Status = Literal[
-    "pending", "sending", "sent", "held_out", "bounced", "deferred", "failed", "unknown"
 ]
 
 
@@ -128,7 +125,7 @@ def enrol(engine: Engine, campaign_id: int, rows: Iterable[Enrolment]) -> int:
                 {
                     "campaign_id": campaign_id, "customer_id": r.customer_id,
                     "address": r.address, "arm": r.arm, "message_id": r.message_id,
-                    "status": "held_out" if r.arm == "holdout" else "pending", "attempts": 0,
+                    "status": "held_out" if r.arm == HOLDOUT else "pending", "attempts": 0,
                     "send_after": r.send_after, "detail": "", "context": r.context,
                 }
                 for r in part

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from streamwise.downstream.audiences import Audience, FrequencyCap, apply_rules, resolve
 from streamwise.downstream.audiences.suppression import suppress, suppressed
-from streamwise.downstream.campaigns.assignment import HOLDOUT, assign
+from streamwise.downstream.campaigns.assignment import assign
 from streamwise.downstream.campaigns.lease import sender_lease
 from streamwise.downstream.campaigns.ledger import (
     Enrolment,
@@ -347,6 +347,3 @@ def status(workspace: Any, name: str) -> SendReport:
     """The campaign's state and its ledger counts."""
     c, _ = _campaign(workspace, name)
     return SendReport(c.name, c.state, counts(workspace.operational(), int(c.id)))
-
-
-_ = HOLDOUT  # re-exported name kept in one place
