@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -39,6 +39,21 @@ class Settings(BaseSettings):
         Demo mode allows placeholder secrets.
     memory_limit, threads
         Passed to DuckDB (e.g. ``"4GB"``); empty means DuckDB's own default.
+    cors_origins
+        Origins allowed to call the server from a browser (``["https://shop.example.com"]``).
+    pii
+        What the tracking server keeps of personal fields (e-mail, IP address): ``"keep"``,
+        ``"hash"`` (keyed SHA-256, so equal values still match) or ``"drop"``.
+    max_body_bytes
+        Largest request body the server reads (Segment's limit for a batch is 500 KB).
+    rate_limit
+        Requests per second per API key unless the key sets its own.
+    conversion_events
+        ``track`` event names that count as conversions (Segment e-commerce spec names).
+    attribution_days
+        A conversion is credited to the recipient's last human click within this many days.
+    dedup_days
+        Received events' ``messageId`` values are remembered this long for de-duplication.
     """
 
     model_config = SettingsConfigDict(
@@ -56,6 +71,13 @@ class Settings(BaseSettings):
     demo: bool = False
     memory_limit: str = ""
     threads: int = Field(0, ge=0)
+    cors_origins: list[str] = Field(default_factory=list)
+    pii: Literal["keep", "hash", "drop"] = "keep"
+    max_body_bytes: int = Field(512_000, ge=1_024)
+    rate_limit: float = Field(1_000.0, gt=0)
+    conversion_events: list[str] = Field(default_factory=lambda: ["Order Completed"])
+    attribution_days: int = Field(7, ge=0)
+    dedup_days: int = Field(7, ge=1)
 
     @field_validator("engine")
     @classmethod

@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -19,15 +21,21 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ApiKey",
     "Base",
     "Campaign",
     "CampaignSend",
+    "Engagement",
     "Job",
     "Plan",
     "PlanVersion",
     "Suppression",
+    "TrackedEvent",
     "WorkspaceMeta",
 ]
+
+# A 64-bit key on PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit (and its rowid).
+_BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _now() -> datetime:
@@ -166,3 +174,92 @@ class CampaignSend(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ApiKey(Base):
+    """An API key: only its SHA-256 is stored, with a short public prefix to find it by.
+
+    ``scopes`` is a space-separated subset of ``ingest``, ``read`` and ``admin`` (``admin``
+    implies the others); ``rate_limit`` is requests per second for this key (0: the server's
+    default); a revoked key keeps its row (``revoked_at``) so that logs stay explainable.
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("prefix", name="uq_api_keys_prefix"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(32))
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[str] = mapped_column(String(100))
+    rate_limit: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class TrackedEvent(Base):
+    """A Segment-style call (identify, track, page, screen, group, alias) as received, before
+    it is compacted into the analytics database's ``events`` table.
+
+    ``message_id`` is unique: a retried call is stored once. ``timestamp`` is corrected for the
+    sender's clock skew (``received_at − (sent_at − original_timestamp)``);
+    ``original_timestamp`` keeps what the sender said. ``properties``, ``traits`` and
+    ``context`` hold JSON text. ``compacted`` is set once the row is in the analytics database;
+    compacted rows are deleted after the de-duplication window.
+    """
+
+    __tablename__ = "tracked_events"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_tracked_events_message_id"),
+        Index("ix_tracked_events_compacted", "compacted", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    message_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[str | None] = mapped_column(String(200), nullable=True, index=True)
+    anonymous_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    event: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    properties: Mapped[str | None] = mapped_column(Text, nullable=True)
+    traits: Mapped[str | None] = mapped_column(Text, nullable=True)
+    context: Mapped[str | None] = mapped_column(Text, nullable=True)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    original_timestamp: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    compacted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Engagement(Base):
+    """What a recipient did with a campaign's message: ``open``, ``click``, ``unsubscribe`` or
+    ``conversion``, with the campaign, variant (arm) and recipient from the signed token.
+
+    ``machine`` is true when a rule flagged the request as a machine (privacy prefetch,
+    security scanner, link pre-fetcher); ``rule`` names the rule. Machine rows are kept (for
+    deliverability) but are not counted as human engagement. ``ip`` and ``user_agent`` are
+    stored as configured (kept, hashed or dropped). ``revenue`` and ``event_message_id`` belong
+    to conversions.
+    """
+
+    __tablename__ = "engagements"
+    __table_args__ = (
+        Index("ix_engagements_campaign", "campaign_id", "kind"),
+        Index("ix_engagements_customer", "customer_id", "ts"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    campaign_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    variant: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    customer_id: Mapped[str] = mapped_column(String(200))
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    machine: Mapped[bool] = mapped_column(Boolean, default=False)
+    rule: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revenue: Mapped[float | None] = mapped_column(Float, nullable=True)
+    event_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)

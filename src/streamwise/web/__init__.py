@@ -1,0 +1,1 @@
+"""The server (``streamwise serve``): the tracking endpoints and the REST API over the core."""

@@ -1,0 +1,1 @@
+"""JSON routers of the server, one module per resource."""
