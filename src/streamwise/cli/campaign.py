@@ -13,12 +13,9 @@ from rich.table import Table
 from sqlalchemy import select
 
 from streamwise.cli.common import WorkspaceOpt, console, errors, open_workspace, progress
-from streamwise.downstream.audiences import Audience, resolve
-from streamwise.downstream.campaigns.assignment import assign
-from streamwise.downstream.campaigns.compose import Composer
 from streamwise.downstream.campaigns.ledger import campaign_by_name, move
+from streamwise.downstream.campaigns.preview import preview_message
 from streamwise.downstream.campaigns.service import (
-    CONTEXT_FIELDS,
     content_calendar,
     create_campaign,
     pause,
@@ -27,8 +24,6 @@ from streamwise.downstream.campaigns.service import (
     schedule,
     status,
 )
-from streamwise.downstream.campaigns.settings import CampaignSettings
-from streamwise.downstream.message import message_id
 from streamwise.errors import ConfigError
 from streamwise.store.db import session_factory
 from streamwise.store.models import Campaign
@@ -59,6 +54,8 @@ def _print(report) -> None:
     if report.removed:
         removed = ", ".join(f"{k} {v:,}" for k, v in report.removed.items())
         console.print(f"  Left out by the rules: {removed}.")
+    if report.segments:
+        console.print(f"  SMS segments sent in this run: {report.segments:,}.")
 
 
 @app.command("create")
@@ -67,8 +64,10 @@ def create(
     file: Annotated[Path, typer.Argument(help="Campaign YAML: name, channel, audience, settings.")],
     workspace: WorkspaceOpt = Path("."),
 ) -> None:
-    """Create a draft campaign from a YAML file (see docs/campaigns.md for its fields). The
-    audience filter is checked now and resolved when the campaign is sent."""
+    """Create a draft campaign from a YAML file (see docs/campaigns.md for its fields): channel
+    email (the default), webhook (SMS or chat: settings.text_message names the address and
+    consent columns) or social. The audience filter is checked now and resolved when the
+    campaign is sent."""
     try:
         spec = yaml.safe_load(file.read_text())
     except (OSError, yaml.YAMLError) as exc:
@@ -94,37 +93,34 @@ def preview(
     ] = None,
     output: Annotated[
         Optional[Path],  # noqa: UP045 - Typer needs Optional here
-        typer.Option("--output", "-o", help="Write the whole message (.eml) here."),
+        typer.Option(
+            "--output", "-o", help="Write the whole message here (.eml; JSON for a webhook)."
+        ),
     ] = None,
 ) -> None:
-    """Render one recipient's message exactly as it would be sent, and show who is in the
-    audience now."""
+    """Render one recipient's message exactly as it would be sent (an e-mail, or the text
+    message of a webhook campaign with its SMS segments), and show who is in the audience now."""
     with open_workspace(workspace) as ws:
-        with session_factory(ws.operational())() as session:
-            c = campaign_by_name(session, name)
-            session.expunge(c)
-        s = CampaignSettings(**c.settings)
-        members = resolve(ws, Audience(name=c.name, filter=c.audience)).members
-        if members.empty:
-            raise ConfigError(f"the audience of {name!r} is empty now: {c.audience}")
-        row = members[members["customer_id"] == customer] if customer else members.head(1)
-        if row.empty:
-            raise ConfigError(f"customer {customer!r} is not in the audience of {name!r}")
-        rec = row.iloc[0].to_dict()
-        cid = str(rec["customer_id"])
-        arm = assign([cid], seed=c.seed, variants={k: v.weight for k, v in s.variants.items()})
-        ctx = {k: rec[k] for k in CONTEXT_FIELDS if k in rec}
-        msg = Composer(int(c.id), c.name, s, ws.settings.secret_key.get_secret_value()).compose(
-            customer_id=cid, address=str(rec["email"]), arm=str(arm.iloc[0]),
-            message_id=message_id(str(c.id), cid, s.sender.domain), context=ctx,
-        )  # fmt: skip
-    raw = msg.payload if isinstance(msg.payload, bytes) else b""
-    console.print(f"Audience now: {len(members):,} people (before consent and suppression).")
+        shown = preview_message(ws, name, customer)
+    console.print(f"Audience now: {shown.audience:,} people (before consent and suppression).")
+    if shown.left_out:
+        console.print(f"  [yellow]{escape(shown.customer_id)} would be left out: "
+                      f"{escape(shown.left_out)}.[/]")  # fmt: skip
+    if shown.problem:
+        console.print(f"  [yellow]It would not be sent: {escape(shown.problem)}.[/]")
     if output:
-        output.write_bytes(raw)
-        console.print(f"Message for {escape(cid)} written to {escape(str(output))}.")
+        output.write_bytes(shown.to_bytes())
+        console.print(f"Message for {escape(shown.customer_id)} written to {escape(str(output))}.")
+    elif shown.text is not None:
+        p = shown.message.payload
+        assert not isinstance(p, bytes)
+        size = (f"{p['encoding']}, {p['segments']} segment(s)" if "encoding" in p
+                else f"{len(shown.text)} characters")  # fmt: skip
+        console.print(f"To {escape(shown.address)} ({escape(shown.customer_id)}), variant "
+                      f"{escape(shown.arm)}, {size}:")  # fmt: skip
+        console.print(escape(shown.text), soft_wrap=True)  # links stay whole
     else:
-        console.print(escape(raw.decode("utf-8", errors="replace")[:4000]))
+        console.print(escape(shown.to_bytes().decode("utf-8", errors="replace")[:4000]))
 
 
 @app.command("send")

@@ -137,3 +137,20 @@ def test_secret_hidden_and_config_checked() -> None:
         WebhookChannel("https://x.test/h", "short")
     with pytest.raises(ConfigError, match="http"):
         WebhookChannel("ftp://x.test/h", SECRET)
+
+
+def test_gone_or_an_invalid_number_marker_bounces(receiver: tuple[Receiver, str]) -> None:
+    state, base = receiver
+    state.script["/gone"] = [(410, {})]
+    state.script["/bad"] = [(400, {})]  # the body says {"error": "bad"}
+    with WebhookChannel(f"{base}/gone", SECRET, backoff=(0.01,)) as channel:
+        [gone] = channel.push([sms(1)])
+    assert (gone.status, gone.code, gone.attempts) == ("bounced", 410, 1)
+    with WebhookChannel(f"{base}/bad", SECRET, bounce_markers=["BAD"]) as channel:
+        [marked] = channel.push([sms(2)])
+    assert (marked.status, marked.code) == ("bounced", 400)  # markers ignore case
+    with WebhookChannel(f"{base}/bad", SECRET, bounce_markers=["invalid_number"]) as channel:
+        [other] = channel.push([sms(3)])
+    assert (other.status, other.code) == ("failed", 400)
+    with pytest.raises(ConfigError, match="bounce_status"):
+        WebhookChannel(f"{base}/x", SECRET, bounce_status=[503])

@@ -4,9 +4,12 @@
 why. The rules run in this order, and each person is removed once, for the first rule that
 applies:
 
-1. consent: ``<channel>_consent`` must be true ("no e-mail consent" for e-mail);
-2. e-mail only: an address must be present ("no e-mail address") ...
-3. ... and well formed ("invalid e-mail address");
+1. consent: ``<channel>_consent`` (or the column named by ``consent``) must be true ("no e-mail
+   consent" for e-mail, "no SMS consent" with ``label="SMS"``);
+2. an address must be present ("no e-mail address") — for e-mail, or when an ``address`` column
+   is named (e.g. a phone number for an SMS campaign) ...
+3. ... and well formed ("invalid e-mail address"; "invalid SMS address" for a phone number that
+   is not E.164);
 4. suppression list, by address or customer id ("suppressed: unsubscribed", "suppressed: hard
    bounce", "suppressed: complaint", "suppressed: manual"; a plain set of addresses gives
    "suppressed: listed");
@@ -21,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -36,6 +39,7 @@ REASONS = {
     "hard_bounce": "suppressed: hard bounce",
     "manual": "suppressed: manual",
 }
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 _EMAIL = re.compile(r"^[^@\s\"'<>(),;:\\\[\]]+@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$")
 
 
@@ -112,6 +116,10 @@ def apply_rules(
     recent_sends: pd.DataFrame | None,
     cap: FrequencyCap | None,
     at: datetime,
+    consent: str | None = None,
+    address: str | None = None,
+    address_format: Literal["email", "e164", "any"] | None = None,
+    label: str | None = None,
 ) -> RuleResult:
     """Apply consent, address checks, suppression, the frequency cap and de-duplication.
 
@@ -132,6 +140,16 @@ def apply_rules(
         The frequency cap, or ``None`` for none.
     at
         The send time the cap counts back from.
+    consent
+        The consent column (default ``<channel>_consent``).
+    address
+        The column with each member's address on the channel (default ``email`` for e-mail;
+        none for other channels, whose members are then matched by customer id only).
+    address_format
+        How an address must look: ``"email"`` (default for e-mail), ``"e164"`` (a phone number,
+        ``+`` and 7 to 15 digits) or ``"any"`` (present; the default for other columns).
+    label
+        The channel's name in the reasons (default ``e-mail`` for e-mail, else ``channel``).
 
     Raises
     ------
@@ -139,8 +157,11 @@ def apply_rules(
         When ``members`` lacks a column the rules need (no column means no consent, so the
         send is refused rather than sent to everyone).
     """
-    consent = f"{channel}_consent"
-    needed = ["customer_id", consent] + (["email"] if channel == "email" else [])
+    consent = consent or f"{channel}_consent"
+    address = address or ("email" if channel == "email" else None)
+    label = label or ("e-mail" if channel == "email" else channel)
+    check = address_format or ("email" if address == "email" else "any")
+    needed = ["customer_id", consent] + ([address] if address else [])
     lacking = [c for c in needed if c not in members.columns]
     if lacking:
         raise DataError(
@@ -155,27 +176,25 @@ def apply_rules(
         hit = mask.fillna(False).astype(bool) & reason.isna()
         reason[hit] = label[hit] if isinstance(label, pd.Series) else label
 
-    label = "no e-mail consent" if channel == "email" else f"no {channel} consent"
-    mark(frame[consent].astype("boolean").fillna(False) != True, label)  # noqa: E712
-    if channel == "email":
-        address = frame["email"].map(normalise_address)
-        mark(address == "", "no e-mail address")
-        valid = address.map(lambda a: bool(_EMAIL.match(a)) and len(a) <= 254)
-        mark(~valid, "invalid e-mail address")
+    mark(frame[consent].astype("boolean").fillna(False) != True, f"no {label} consent")  # noqa: E712
+    if address is not None:
+        where = frame[address].map(normalise_address)
+        mark(where == "", f"no {label} address")
+        mark(~where.map(_VALID[check]), f"invalid {label} address")
     else:
-        address = frame["customer_id"].astype(str)
-    mark(*_suppression(frame, address, suppressed))
+        where = frame["customer_id"].astype(str)
+    mark(*_suppression(frame, where, suppressed))
     if cap is not None and recent_sends is not None and len(recent_sends):
         mark(_over_cap(frame, recent_sends, channel, cap, at), cap.reason)
     live = reason.isna()
-    duplicate = address[live].duplicated(keep="first").reindex(frame.index, fill_value=False)
+    duplicate = where[live].duplicated(keep="first").reindex(frame.index, fill_value=False)
     mark(duplicate, "duplicate address")
     removed_mask = reason.notna()
     removed = pd.DataFrame(
         {"customer_id": frame.loc[removed_mask, "customer_id"], "reason": reason[removed_mask]}
     ).reset_index(drop=True)
     order = list(dict.fromkeys(reason[removed_mask]))
-    ranked = _rule_order(order, cap)
+    ranked = _rule_order(order, cap, label)
     counts = removed["reason"].value_counts()
     report = {r: int(counts[r]) for r in ranked}
     return RuleResult(frame.loc[~removed_mask].reset_index(drop=True), removed, report)
@@ -221,9 +240,16 @@ def _over_cap(
     return frame["customer_id"].astype(str).map(counts).fillna(0) >= cap.max_sends
 
 
-def _rule_order(reasons: list[str], cap: FrequencyCap | None) -> list[str]:
+_VALID = {
+    "email": lambda a: bool(_EMAIL.match(a)) and len(a) <= 254,
+    "e164": lambda a: bool(_E164.match(a)),
+    "any": lambda a: a != "",
+}
+
+
+def _rule_order(reasons: list[str], cap: FrequencyCap | None, label: str) -> list[str]:
     fixed = [
-        "no e-mail consent", "no e-mail address", "invalid e-mail address",
+        f"no {label} consent", f"no {label} address", f"invalid {label} address",
         *REASONS.values(), "suppressed: listed",
         *([cap.reason] if cap else []), "duplicate address",
     ]  # fmt: skip

@@ -1,5 +1,6 @@
 """Turn a ledger row into a message: render the arm's template with the recipient's fields,
-tag and track its links, add the open pixel, build the RFC 5322 bytes and sign them (DKIM)."""
+tag and track its links, add the open pixel, build the RFC 5322 bytes and sign them (DKIM); for
+a webhook campaign, render the text message and check its length (SMS segments)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.sandbox
 
-from streamwise.downstream.campaigns.settings import CampaignSettings
+from streamwise.downstream.campaigns.settings import TEXT, CampaignSettings
+from streamwise.downstream.campaigns.sms import sms_length
 from streamwise.downstream.campaigns.windows import utm_tag
 from streamwise.downstream.channels.base import OutgoingMessage
 from streamwise.downstream.dkim import DkimSigner
@@ -23,11 +24,9 @@ from streamwise.downstream.tracking import (
     sign_token,
     tracking_url,
 )
+from streamwise.errors import DataError
 
 __all__ = ["Composer"]
-
-# Post texts are templates too, sandboxed like e-mail; a missing variable is an error.
-_TEXT = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
 
 
 class Composer:
@@ -51,8 +50,12 @@ class Composer:
         self.settings = settings
         self.secret = secret
         self.posts = [
-            _TEXT.from_string(p.text) for p in settings.posts
+            TEXT.from_string(p.text) for p in settings.posts
         ]  # content campaigns: each post's text, compiled once
+        t = settings.text_message
+        self.texts = {arm: TEXT.from_string(v.text or "") for arm, v in settings.variants.items()
+                      } if t is not None else {}  # fmt: skip
+        self.footer = TEXT.from_string(t.opt_out) if t is not None and t.opt_out else None
         s = settings.sender
         if s is None:
             self.templates, self.sender = {}, ""
@@ -96,12 +99,87 @@ class Composer:
         return OutgoingMessage(message_id=message_id, recipient=account, payload=payload,
                                metadata={"campaign": self.name})  # fmt: skip
 
-    def compose(
-        self, *, customer_id: str, address: str, arm: str, message_id: str, context: dict[str, Any]
+    def _text(
+        self,
+        message_id: str,
+        customer_id: str,
+        address: str,
+        arm: str,
+        context: dict[str, Any],
+        check_length: bool = True,
     ) -> OutgoingMessage:
-        """The signed message for one recipient (or a content campaign's post)."""
+        """A webhook campaign's text message: rendered, length-checked, links tracked only where
+        the template asks (``{{ link("https://…") }}``: UTM-tagged and signed)."""
+        t = self.settings.text_message
+        assert t is not None
+        utm = self.settings.utm
+
+        def link(url: str) -> str:
+            if utm:
+                url = utm_tag(url, source=utm.get("source", "streamwise"),
+                              medium=utm.get("medium", t.kind),
+                              campaign=utm.get("campaign", self.name), content=arm)  # fmt: skip
+            return self._url("click", customer_id, arm, url)
+
+        ctx = {k: ("" if v is None else v) for k, v in context.items()}
+        ctx |= {"unsubscribe_url": self._url("unsubscribe", customer_id, arm),
+                "campaign": self.name, "variant": arm, "link": link}  # fmt: skip
+        try:
+            text = self.texts[arm].render(ctx).strip()
+            if self.footer is not None:
+                text = f"{text}\n{self.footer.render(ctx).strip()}".strip()
+        except jinja2.TemplateError as exc:
+            raise DataError(
+                f"variant {arm!r} of {self.name!r} could not be rendered for {customer_id}: "
+                f"{exc}; fix the template (fields: {', '.join(sorted(ctx))})"
+            ) from None
+        if not text:
+            raise DataError(f"variant {arm!r} of {self.name!r} renders an empty message")
+        payload: dict[str, Any] = {"to": address, "text": text, "kind": t.kind}
+        if t.kind == "sms":
+            size = sms_length(text)
+            if check_length and size.segments > t.max_segments:
+                raise DataError(
+                    f"the SMS for {customer_id} is {size.segments} segments ({size.units} "
+                    f"{size.encoding} units); the limit is {t.max_segments}: shorten variant "
+                    f"{arm!r} or raise text_message.max_segments"
+                )
+            payload |= {"encoding": size.encoding, "segments": size.segments}
+        elif check_length and len(text) > t.max_chars:
+            raise DataError(
+                f"the message for {customer_id} is {len(text)} characters; the limit is "
+                f"{t.max_chars}: shorten variant {arm!r} or raise text_message.max_chars"
+            )
+        else:
+            payload["segments"] = 1
+        if t.sender_id:
+            payload["from"] = t.sender_id
+        return OutgoingMessage(message_id=message_id, recipient=address, payload=payload,
+                               metadata={"campaign": self.name, "variant": arm,
+                                         "customer_id": customer_id})  # fmt: skip
+
+    def compose(
+        self,
+        *,
+        customer_id: str,
+        address: str,
+        arm: str,
+        message_id: str,
+        context: dict[str, Any],
+        check_length: bool = True,
+    ) -> OutgoingMessage:
+        """The signed message for one recipient (or a content campaign's post).
+
+        Raises
+        ------
+        DataError
+            When a template cannot be rendered, or (with ``check_length``) a text message is
+            longer than the campaign allows.
+        """
         if self.settings.posts:
             return self._post(message_id, address, context)
+        if self.settings.text_message is not None:
+            return self._text(message_id, customer_id, address, arm, context, check_length)
         unsubscribe = self._url("unsubscribe", customer_id, arm)
         ctx = {**context, "unsubscribe_url": unsubscribe, "preferences_url": unsubscribe,
                "campaign": self.name, "variant": arm}  # fmt: skip

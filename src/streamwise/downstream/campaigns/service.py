@@ -6,40 +6,39 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-import pandas as pd
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from streamwise.downstream.audiences import Audience, FrequencyCap, apply_rules, resolve
-from streamwise.downstream.audiences.suppression import suppress, suppressed
-from streamwise.downstream.campaigns.assignment import assign
+from streamwise.downstream.audiences import Audience
+from streamwise.downstream.audiences.suppression import suppress
+from streamwise.downstream.campaigns.enrolment import CONTEXT_FIELDS, enrol_audience, enrol_posts
 from streamwise.downstream.campaigns.lease import sender_lease
 from streamwise.downstream.campaigns.ledger import (
-    Enrolment,
     Outcome,
     campaign_by_name,
     claim,
     counts,
-    enrol,
     move,
     record,
     recover,
     release,
 )
+from streamwise.downstream.campaigns.lifecycle import check_transition
 from streamwise.downstream.campaigns.parallel import Composition as _Composition
 from streamwise.downstream.campaigns.settings import CampaignSettings
-from streamwise.downstream.campaigns.windows import next_send_time
-from streamwise.downstream.channels import Channel, channel_from_config
-from streamwise.downstream.message import message_id
+from streamwise.downstream.channels import Channel, channel_from_config, channel_names
 from streamwise.errors import ConfigError
 from streamwise.store.db import session_factory
 from streamwise.store.models import Campaign, CampaignSend
 
 __all__ = [
+    "CONTEXT_FIELDS",
+    "WEBHOOK_SECRET_ENV",
     "SendReport",
     "content_calendar",
     "create_campaign",
@@ -50,8 +49,9 @@ __all__ = [
     "status",
 ]
 
-#: Recipient fields passed to the templates (when the audience has them).
-CONTEXT_FIELDS = ("first_name", "last_name", "email", "country", "segment", "persona", "clv")
+#: Where a webhook campaign's HMAC secret comes from, unless its channel names another variable
+#: in ``secret_env`` (secrets never go into the campaign's settings, which the database keeps).
+WEBHOOK_SECRET_ENV = "STREAMWISE_WEBHOOK_SECRET"  # noqa: S105 (a variable's name, not a secret)
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,7 @@ class SendReport:
     recovered: int = 0
     removed: dict[str, int] = field(default_factory=dict)
     note: str = ""
+    segments: int = 0  # SMS segments (billed messages) sent in this run; 0 for other channels
 
 
 def create_campaign(
@@ -87,6 +88,7 @@ def create_campaign(
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
         )
         raise ConfigError(f"campaign {name!r} settings: {problems}") from None
+    _check_channel(name, channel, s)
     if not s.posts or audience.strip():
         Audience(name=name, filter=audience)  # refuses a bad filter with its position
     with session_factory(workspace.operational())() as session, session.begin():
@@ -100,64 +102,37 @@ def create_campaign(
         return int(c.id)
 
 
+def _check_channel(name: str, channel: str, s: CampaignSettings) -> None:
+    """Refuse settings that do not fit the channel (before anything is stored)."""
+    if channel not in channel_names():
+        known = ", ".join(channel_names())
+        raise ConfigError(f"campaign {name!r}: unknown channel {channel!r}; use one of {known}")
+    if channel == "webhook":
+        if s.text_message is None:
+            raise ConfigError(
+                f"campaign {name!r}: a webhook campaign needs settings.text_message with "
+                "address_field (e.g. phone) and consent_field (a true/false customers column "
+                "recording consent to this channel); consent is never assumed"
+            )
+        if "secret" in s.channel:
+            raise ConfigError(
+                f"campaign {name!r}: take `secret` out of the channel settings (they are stored "
+                f"in the database); set it in the environment variable {WEBHOOK_SECRET_ENV}, "
+                "or name another variable in channel.secret_env"
+            )
+        if "url" not in s.channel:
+            raise ConfigError(f"campaign {name!r}: the webhook channel needs a `url` to POST to")
+    elif s.text_message is not None:
+        raise ConfigError(
+            f"campaign {name!r}: text_message settings need channel webhook, not {channel!r}"
+        )
+
+
 def _campaign(workspace: Any, name: str) -> tuple[Campaign, CampaignSettings]:
     with session_factory(workspace.operational())() as session:
         c = campaign_by_name(session, name)
         session.expunge(c)
     return c, CampaignSettings(**c.settings)
-
-
-def _enrol(workspace: Any, c: Campaign, s: CampaignSettings, now: datetime) -> tuple[int, dict]:
-    engine = workspace.operational()
-    found = resolve(workspace, Audience(name=c.name, filter=c.audience), at=now)
-    sent_before = _recent_sends(workspace, now, s)
-    rules = apply_rules(
-        found.members, channel=c.channel, suppressed=suppressed(engine, c.channel),
-        recent_sends=sent_before, at=now,
-        cap=FrequencyCap(*s.frequency_cap) if s.frequency_cap else None,
-    )  # fmt: skip
-    kept = rules.kept
-    weights = {k: v.weight for k, v in s.variants.items()}
-    arms = assign(kept["customer_id"].astype(str), seed=c.seed, variants=weights, holdout=s.holdout)
-    rows = []
-    for rec, arm in zip(kept.to_dict("records"), arms.to_numpy(), strict=True):
-        cid = str(rec["customer_id"])
-        when = None
-        if s.window is not None:
-            w = s.window
-            when = next_send_time(now, rec.get("timezone"), start=w.start, end=w.end,
-                                  weekdays=frozenset(w.weekdays),
-                                  default_timezone=w.default_timezone)  # fmt: skip
-        ctx = {k: (None if pd.isna(rec[k]) else rec[k]) for k in CONTEXT_FIELDS if k in rec}
-        ctx = {k: (float(v) if isinstance(v, int | float) else v) for k, v in ctx.items()}
-        rows.append(Enrolment(customer_id=cid, address=str(rec["email"]), arm=str(arm),
-                              message_id=message_id(str(c.id), cid, s.sender.domain),
-                              send_after=when, context=ctx))  # fmt: skip
-    return enrol(engine, int(c.id), rows), rules.report
-
-
-def _enrol_posts(workspace: Any, c: Campaign, s: CampaignSettings) -> int:
-    """A content campaign's posts, one ledger row each (so each is queued exactly once)."""
-    rows = [
-        Enrolment(customer_id=f"post-{i + 1}", address=p.account, arm="post",
-                  message_id=message_id(str(c.id), f"post-{i + 1}", "posts.streamwise"),
-                  send_after=None, context={"post": i})
-        for i, p in enumerate(s.posts)
-    ]  # fmt: skip
-    return enrol(workspace.operational(), int(c.id), rows)
-
-
-def _recent_sends(workspace: Any, now: datetime, s: CampaignSettings) -> pd.DataFrame | None:
-    if not s.frequency_cap:
-        return None
-    since = now - timedelta(days=s.frequency_cap[1])
-    with session_factory(workspace.operational())() as session:
-        rows = session.execute(
-            select(CampaignSend.customer_id, Campaign.channel, CampaignSend.sent_at)
-            .join(Campaign, Campaign.id == CampaignSend.campaign_id)
-            .where(CampaignSend.status == "sent", CampaignSend.sent_at >= since)
-        ).all()
-    return pd.DataFrame(rows, columns=["customer_id", "channel", "sent_at"])
 
 
 def _channel(workspace: Any, c: Campaign, s: CampaignSettings) -> Channel:
@@ -167,6 +142,15 @@ def _channel(workspace: Any, c: Campaign, s: CampaignSettings) -> Channel:
     password = os.environ.get("STREAMWISE_SMTP_PASSWORD")
     if c.channel == "email" and password and config.get("username"):
         config["password"] = password  # secrets come from the environment, never the database
+    if c.channel == "webhook":
+        variable = str(config.pop("secret_env", WEBHOOK_SECRET_ENV))
+        secret = os.environ.get(variable)
+        if not secret:
+            raise ConfigError(
+                f"campaign {c.name!r} posts signed webhooks; set the shared secret (16 characters "
+                f"or more, the receiver verifies it) in the environment variable {variable}"
+            )
+        config["secret"] = secret
     return channel_from_config(config)
 
 
@@ -190,7 +174,7 @@ def run_send(
     """
     engine = workspace.operational()
     c, s = _campaign(workspace, name)
-    with sender_lease(workspace.root, int(c.id)):
+    with sender_lease(workspace.root, int(c.id), engine=engine) as lease, ExitStack() as stack:
         if c.state == "scheduled" and c.scheduled_at is not None:
             at = c.scheduled_at if c.scheduled_at.tzinfo else c.scheduled_at.replace(tzinfo=UTC)
             if at > now():
@@ -202,22 +186,27 @@ def run_send(
             raise ConfigError(
                 f"campaign {name!r} is paused; resume it with `streamwise campaign resume`"
             )
+        if c.state != "sending":
+            check_transition(c.state, "sending")  # type: ignore[arg-type]
+        own = channel is None
+        ch = channel or _channel(workspace, c, s)  # before anything moves (a missing secret)
+        if own:
+            stack.callback(ch.close)
         recovered = recover(engine, int(c.id), policy=policy) if c.state == "sending" else 0
+        enrolled, removed = 0, {}
+        if not counts(engine, int(c.id)):  # enrol first: a refused audience leaves it a draft
+            if s.posts:
+                enrolled = enrol_posts(workspace, c, s)
+            else:
+                enrolled, removed = enrol_audience(workspace, c, s, now())
         if c.state != "sending":
             move(engine, int(c.id), "sending")
-        enrolled, removed = 0, {}
-        if not counts(engine, int(c.id)):
-            if s.posts:
-                enrolled = _enrol_posts(workspace, c, s)
-            else:
-                enrolled, removed = _enrol(workspace, c, s, now())
         secret = workspace.settings.secret_key.get_secret_value()
         note = ""
-        own = channel is None
-        ch = channel or _channel(workspace, c, s)
         chunk = max(1, int(getattr(ch, "pool_size", 1)))
         cid = int(c.id)
         compose = _Composition(cid, c.name, s, secret, workers)
+        stack.callback(compose.close)
 
         def running() -> bool:
             with session_factory(engine)() as session:
@@ -236,38 +225,36 @@ def run_send(
             return max(0, min(s.batch_size, left))
 
         def next_batch(in_flight: int = 0) -> tuple[list[CampaignSend], Any]:
+            lease.verify()  # still ours (a PostgreSQL lock dies with its connection)
             if not running():
                 return [], None  # paused or cancelled from elsewhere: stop between batches
             limit = allowed(in_flight)
             rows = claim(engine, cid, limit, now=now()) if limit else []
             return rows, (compose.submit(rows) if rows else None)
 
-        try:
-            # While one batch is sent, the next is rendered and signed (in worker processes).
-            rows, job = next_batch()
-            while rows:
-                following, following_job = next_batch(len(rows))
-                messages, failed = compose.result(job)
-                record(engine, failed, ambiguous=policy)  # rows that could not be rendered
-                _deliver(engine, c, ch, rows, messages, chunk, policy)
-                if on_progress is not None:
-                    on_progress(counts(engine, cid))
-                rows, job = following, following_job
-                if rows and not running():
-                    release(engine, [r.id for r in rows])  # claimed ahead, never sent
-                    break
-            if running() and not counts(engine, cid).get("pending"):
-                move(engine, cid, "done")  # else the rest waits for its send window
-            elif running() and not budget_left[0]:
-                move(engine, cid, "paused")
-                note = f"paused: the budget of {s.budget:,.2f} is spent"
-        finally:
-            compose.close()
-            if own:
-                ch.close()
+        segments = 0
+        # While one batch is sent, the next is rendered and signed (in worker processes).
+        rows, job = next_batch()
+        while rows:
+            following, following_job = next_batch(len(rows))
+            messages, failed = compose.result(job)
+            record(engine, failed, ambiguous=policy)  # rows that could not be rendered
+            segments += _deliver(engine, c, ch, rows, messages, chunk, policy)
+            if on_progress is not None:
+                on_progress(counts(engine, cid))
+            rows, job = following, following_job
+            if rows and not running():
+                release(engine, [r.id for r in rows])  # claimed ahead, never sent
+                break
+        if running() and not counts(engine, cid).get("pending"):
+            move(engine, cid, "done")  # else the rest waits for its send window
+        elif running() and not budget_left[0]:
+            move(engine, cid, "paused")
+            note = f"paused: the budget of {s.budget:,.2f} is spent"
     with session_factory(engine)() as session:
         final = session.scalar(select(Campaign.state).where(Campaign.id == c.id)) or ""
-    return SendReport(c.name, final, counts(engine, int(c.id)), enrolled, recovered, removed, note)
+    return SendReport(c.name, final, counts(engine, int(c.id)), enrolled, recovered, removed, note,
+                      segments)  # fmt: skip
 
 
 def _deliver(
@@ -278,26 +265,33 @@ def _deliver(
     messages: list,
     chunk: int,
     policy: str,
-) -> None:
+) -> int:
     """Push in chunks the size of the connection pool and record each chunk at once: a crash
-    can then leave at most one chunk sent but not recorded. Hard bounces are suppressed."""
+    can then leave at most one chunk sent but not recorded. Hard bounces (and numbers a gateway
+    calls invalid) are suppressed. Returns the SMS segments of the messages sent."""
     by_id = {r.message_id: r for r in rows}
+    segments = 0
     for i in range(0, len(messages), chunk):
         done = []
-        for res in ch.push(messages[i : i + chunk]):
+        part = messages[i : i + chunk]
+        for msg, res in zip(part, ch.push(part), strict=True):
             status = "ambiguous" if getattr(res, "ambiguous", False) else res.status
             done.append(Outcome(res.message_id, status, res.detail))
+            if status == "sent" and isinstance(msg.payload, dict):
+                segments += int(msg.payload.get("segments", 0)) if c.channel == "webhook" else 0
         record(engine, done, ambiguous=policy)  # type: ignore[arg-type]
         for o in done:
             if o.status == "bounced":  # the address does not exist: never again
                 r = by_id[o.message_id]
                 suppress(engine, c.channel, r.address, "hard_bounce",
                          customer_id=r.customer_id, source=f"campaign {c.name}")  # fmt: skip
+    return segments
 
 
 def schedule(workspace: Any, name: str, at: datetime) -> None:
-    """Schedule a draft campaign for ``at`` (aware, or taken as UTC)."""
-    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    """Schedule a draft campaign for ``at`` (aware, or taken as UTC); stored in UTC, because
+    SQLite keeps a timestamp's wall clock and drops its offset."""
+    at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
     c, _ = _campaign(workspace, name)
     move(workspace.operational(), int(c.id), "scheduled")
     with session_factory(workspace.operational())() as session, session.begin():

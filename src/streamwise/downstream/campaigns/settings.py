@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Literal
 
+import jinja2
+import jinja2.sandbox
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["CampaignSettings", "Post", "Sender", "Variant", "Window"]
+__all__ = ["TEXT", "CampaignSettings", "Post", "Sender", "TextMessage", "Variant", "Window"]
+
+#: The sandbox text templates (SMS and chat messages, post texts) run in; a missing variable is
+#: an error, and nothing is escaped (the text is not HTML).
+TEXT = jinja2.sandbox.ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined)
 
 
 class _Strict(BaseModel):
@@ -15,11 +21,15 @@ class _Strict(BaseModel):
 
 
 class Variant(_Strict):
-    """One content variant: its share of the non-held-out recipients and its templates."""
+    """One content variant: its share of the non-held-out recipients and its templates.
+
+    An e-mail variant needs ``subject`` and ``html`` (``text`` is the plain-text alternative); a
+    text-message variant (a webhook campaign) needs only ``text``, the message itself.
+    """
 
     weight: float = Field(1.0, ge=0)
-    subject: str
-    html: str
+    subject: str | None = None
+    html: str | None = None
     text: str | None = None
 
 
@@ -64,10 +74,43 @@ class Post(_Strict):
         return v
 
 
+class TextMessage(_Strict):
+    """How a webhook campaign (SMS gateway or chat) reaches people.
+
+    There is no consent to text messages in the customers contract, so the campaign names the
+    customers columns that hold the address and the consent for this channel; a send without
+    them is refused rather than sent to everyone.
+    """
+
+    address_field: str = Field(
+        min_length=1, description="customers column with the address: a phone number or chat id."
+    )
+    consent_field: str = Field(
+        min_length=1, description="boolean customers column: true = agreed to this channel."
+    )
+    kind: Literal["sms", "chat"] = Field(
+        "sms", description="sms: E.164 numbers, GSM-7/UCS-2 segments counted; chat: any id."
+    )
+    max_segments: int = Field(3, ge=1, le=10, description="SMS: longer messages fail.")
+    max_chars: int = Field(4096, ge=1, description="chat: longer messages fail.")
+    footer: str | None = Field(
+        None, description="Appended on its own line (a template); default for sms: an opt-out."
+    )
+    sender_id: str | None = Field(None, max_length=20, description="Passed to the gateway.")
+
+    @property
+    def opt_out(self) -> str:
+        """The footer: the one given, else "Reply STOP to opt out." for SMS and none for chat."""
+        if self.footer is not None:
+            return self.footer
+        return "Reply STOP to opt out." if self.kind == "sms" else ""
+
+
 class CampaignSettings(_Strict):
     """Everything a campaign needs besides its name, channel and audience."""
 
     sender: Sender | None = None
+    text_message: TextMessage | None = None
     variants: dict[str, Variant] = Field(default_factory=dict)
     posts: tuple[Post, ...] = ()
     holdout: float = Field(0.0, ge=0, lt=1)
@@ -91,9 +134,30 @@ class CampaignSettings(_Strict):
             return self  # a content campaign: its posts are its messages
         if not self.variants or sum(x.weight for x in self.variants.values()) <= 0:
             raise ValueError("give at least one variant with a positive weight (or posts)")
+        if self.text_message is not None:
+            for arm, v in self.variants.items():
+                if not v.text:
+                    raise ValueError(f"text-message variant {arm!r} needs its message in `text`")
+                for what, source in (("text", v.text), ("footer", self.text_message.footer)):
+                    _check_template(f"variant {arm!r} {what}", source)
+            return self
         if self.sender is None:
-            raise ValueError("an e-mail campaign needs a sender (address, domain, postal address)")
+            raise ValueError(
+                "an e-mail campaign needs a sender (address, domain, postal address); a webhook "
+                "(SMS or chat) campaign needs text_message (address_field, consent_field)"
+            )
+        for arm, v in self.variants.items():
+            if not v.subject or not v.html:
+                raise ValueError(f"e-mail variant {arm!r} needs a subject and html")
         return self
+
+    @property
+    def message_domain(self) -> str:
+        """The right-hand side of the campaign's message ids."""
+        if self.sender is not None:
+            return self.sender.domain
+        kind = self.text_message.kind if self.text_message is not None else "posts"
+        return f"{kind}.streamwise"
 
     @field_validator("tracking_base_url")
     @classmethod
@@ -101,3 +165,13 @@ class CampaignSettings(_Strict):
         if not v.startswith("https://"):
             raise ValueError("the tracking URL must be https:// (RFC 8058 one-click unsubscribe)")
         return v.rstrip("/")
+
+
+def _check_template(what: str, source: str | None) -> None:
+    """Refuse a text template that does not compile, saying where."""
+    if not source:
+        return
+    try:
+        TEXT.parse(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise ValueError(f"{what}: template error on line {exc.lineno}: {exc.message}") from None

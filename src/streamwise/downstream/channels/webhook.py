@@ -6,7 +6,9 @@ refuse old timestamps, so a captured request cannot be replayed) and ``Idempoten
 <message_id>`` (so a receiver can drop a repeat).
 
 Outcomes: 2xx ``sent``; 408, 429 and 5xx retried after ``backoff`` or the server's
-``Retry-After``, then ``deferred``; other 4xx ``failed``. A connection that could not be made is
+``Retry-After``, then ``deferred``; a status in ``bounce_status`` (410 Gone by default), or a 4xx
+whose body contains one of ``bounce_markers`` (a gateway's "invalid number" code), ``bounced``
+(the caller suppresses the recipient); other 4xx ``failed``. A connection that could not be made is
 retried; one that broke after the request went out is ``failed`` with ``ambiguous=True`` and is
 not retried here (at most once; the ledger may resend with the same idempotency key).
 """
@@ -26,6 +28,7 @@ import httpx
 from streamwise.downstream.channels.base import (
     Channel,
     DeliveryResult,
+    DeliveryStatus,
     OutgoingMessage,
     Throttle,
     backoff_delay,
@@ -129,6 +132,11 @@ class WebhookChannel(Channel):
     envelope
         True: POST ``{"message_id", "recipient", "payload", "metadata"}``; False: the payload
         dict as it is (for gateways with a fixed format).
+    bounce_status
+        Statuses that mean "this recipient does not exist" (``bounced``, not ``failed``).
+    bounce_markers
+        Texts (case-insensitive) whose presence in a 4xx answer's body means the same, e.g. a
+        gateway's error code for an invalid number (``"21211"``) or ``"invalid_number"``.
     """
 
     name = "webhook"
@@ -145,6 +153,8 @@ class WebhookChannel(Channel):
         rate_per_second: float | None = None,
         headers: Mapping[str, str] | None = None,
         envelope: bool = True,
+        bounce_status: Sequence[int] = (410,),
+        bounce_markers: Sequence[str] = (),
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -158,6 +168,13 @@ class WebhookChannel(Channel):
         self.backoff = tuple(backoff)
         self.max_retry_after = max_retry_after
         self.envelope = envelope
+        self.bounce_status = frozenset(int(c) for c in bounce_status)
+        if self.bounce_status & (_RETRY_STATUS | frozenset(range(200, 300))):
+            raise ConfigError(
+                "bounce_status may not hold 2xx or retried statuses (408, 425, 429, 5xx); "
+                f"got {sorted(self.bounce_status)}"
+            )
+        self.bounce_markers = tuple(m.lower() for m in bounce_markers if m)
         self.throttle = Throttle(rate_per_second)
         self._sleep = sleep
         self._client: httpx.Client | None = httpx.Client(
@@ -240,13 +257,22 @@ class WebhookChannel(Channel):
             if 200 <= code < 300:
                 return DeliveryResult(message.message_id, "sent", code, detail, attempts)
             if code not in _RETRY_STATUS:
-                return DeliveryResult(message.message_id, "failed", code, detail, attempts)
+                status: DeliveryStatus = (
+                    "bounced" if self._is_bounce(code, response.text) else "failed"
+                )
+                return DeliveryResult(message.message_id, status, code, detail, attempts)
             delay = _retry_after(response.headers.get("Retry-After"), time.time())
             if delay is None:
                 delay = backoff_delay(self.backoff, attempts)
             if attempts > self.max_retries or delay > self.max_retry_after:
                 return DeliveryResult(message.message_id, "deferred", code, detail, attempts)
             self._sleep(delay)
+
+    def _is_bounce(self, code: int, body: str) -> bool:
+        if code in self.bounce_status:
+            return True
+        text = body[:4000].lower()
+        return 400 <= code < 500 and any(m in text for m in self.bounce_markers)
 
     def close(self) -> None:
         """Close the HTTP connection pool."""
