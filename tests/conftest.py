@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,18 +32,34 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
     ws.close()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on 127.0.0.1:5432 (user postgres), dropped afterwards."""
+@contextmanager
+def fresh_postgres(prefix: str = "streamwise_test") -> Iterator[str]:
+    """A new PostgreSQL database on 127.0.0.1:5432 (user postgres), dropped afterwards."""
     psycopg = pytest.importorskip("psycopg")
     admin = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/postgres"
     try:
         conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         need_service(f"PostgreSQL is not reachable at {PG_HOST}:{PG_PORT} ({exc})")
-    name = f"streamwise_test_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database shared by the session's tests."""
+    with fresh_postgres() as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test."""
+    with fresh_postgres("streamwise_one") as url:
+        yield url

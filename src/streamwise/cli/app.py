@@ -13,9 +13,11 @@ from streamwise.cli import (
     customers,
     data,
     demo,
+    events,
     plan,
     research,
     sample,
+    serve,
     strategy,
     trends,
     workspace,
@@ -67,6 +69,8 @@ app.command("personas")(strategy.personas)
 plan.app.command("build")(strategy.build)
 app.add_typer(plan.app, name="plan")
 app.add_typer(campaign.app, name="campaign")
+serve.register(app)
+app.add_typer(events.app, name="events")
 
 
 def main() -> None:

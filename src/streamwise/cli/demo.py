@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -22,6 +23,7 @@ from streamwise.data.sample import SampleConfig, generate
 from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
 from streamwise.downstream.campaigns.demo import LocalSmtp, persona_campaigns
+from streamwise.downstream.tracking.demo import close_the_loop
 from streamwise.errors import WorkspaceError
 from streamwise.plan.build import build_plan
 from streamwise.plan.store import save_plan
@@ -32,7 +34,7 @@ from streamwise.upstream.research.workspace import run_research
 from streamwise.upstream.trends.workspace import run_trends
 from streamwise.workspace import CONFIG_FILE, Workspace
 
-__all__ = ["demo", "run_demo"]
+__all__ = ["demo", "print_loop", "run_demo"]
 
 
 def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False) -> dict:
@@ -120,6 +122,10 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
                 )
                 delivered = len(smtp.received)
             bar.update(sending, total=1, completed=1)
+            reacting = bar.add_task("recipients react (tracking server on loopback)", total=None)
+            loop = close_the_loop(ws, smtp.received, [c.campaign for c in campaigns], seed=seed)
+            _save_truth(sample_dir / "ground_truth.json", loop.truth)
+            bar.update(reacting, total=1, completed=1)
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -140,9 +146,17 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "report": report,
         "campaigns": campaigns,
         "delivered": delivered,
+        "loop": loop,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
+
+
+def _save_truth(path: Path, truth: Any) -> None:
+    """Add the planted e-mail reactions to the sample's ground truth file."""
+    data = json.loads(path.read_text())
+    data["email_reactions"] = truth.to_dict()
+    path.write_text(json.dumps(data, indent=2))
 
 
 @errors
@@ -197,6 +211,7 @@ def demo(
         f"The demo's SMTP server accepted {summary['delivered']:,} messages "
         "(see them with streamwise campaign status)."
     )
+    print_loop(summary["loop"])
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"
@@ -210,4 +225,37 @@ def demo(
         f"  upstream report   {summary['report']}\n"
         f"{summary['bad_rows_planted']:,} invalid rows were planted on purpose; see them with "
         f"[bold]streamwise quarantine -w {ws}[/]."
+    )
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}" if x in {0.0, 1.0} else f"{x:.1%}"
+
+
+def print_loop(loop: Any) -> None:
+    """What the recipients did, as the tracking server measured it, against the planted rates."""
+    truth = loop.truth
+    table = Table(title="E-mail results, measured by the tracking server", title_justify="left")
+    for col in ("campaign", "arm", "sent", "opens (planted)", "machine",
+                "clicks/open (planted)", "unsubs", "bought"):  # fmt: skip
+        table.add_column(col, justify="left" if col in {"campaign", "arm"} else "right")
+    for res in loop.results:
+        for arm in res.arms:
+            opened = f"{_pct(arm.open_rate)} ({_pct(truth.open_rate.get(arm.arm))})"
+            cto = f"{_pct(arm.click_to_open_rate)} ({_pct(truth.click_given_open.get(arm.arm))})"
+            table.add_row(
+                escape(res.campaign.removeprefix("demo: ").split(" (")[0]), arm.arm,
+                f"{arm.sent:,}", "—" if arm.holdout else opened,
+                f"{arm.machine_opens + arm.machine_clicks:,}", "—" if arm.holdout else cto,
+                f"{arm.unsubscribes:,}", _pct(arm.arm_conversion_rate),
+            )  # fmt: skip
+    console.print(table)
+    machine = loop.planned.get("open machine", 0) + loop.planned.get("click machine", 0)
+    flagged = sum(a.machine_opens + a.machine_clicks for r in loop.results for a in r.arms)
+    c = loop.compaction
+    console.print(
+        f"Machine requests (privacy proxies, link scanners): {machine:,} sent, {flagged:,} "
+        f"flagged and left out of every rate. Compacted {c.events_appended:,} event(s) and "
+        f"{c.engagements_appended:,} engagement row(s) into the analytics database "
+        f"({c.touchpoints_appended:,} e-mail touchpoints)."
     )

@@ -20,6 +20,7 @@ from streamwise import __version__
 from streamwise.downstream.tracking.privacy import Scrubber
 from streamwise.web.auth import RateLimiter, _KeyCache
 from streamwise.web.limits import BodyLimit
+from streamwise.web.logging import RequestLog
 from streamwise.web.problems import install_problem_handlers
 
 __all__ = ["create_app"]
@@ -48,8 +49,10 @@ def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) 
         Passed to :class:`~streamwise.downstream.tracking.writer.EventWriter` (``max_batch``,
         ``max_wait``).
     """
+    import functools
     import importlib
 
+    from streamwise.downstream.tracking.engagement import attribute_conversions
     from streamwise.downstream.tracking.writer import EventWriter
     from streamwise.workspace import Workspace
 
@@ -60,7 +63,13 @@ def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        writer = EventWriter(engine, **(writer_options or {}))
+        # Conversions are credited to campaigns in the transaction that stores them.
+        credit = functools.partial(
+            attribute_conversions,
+            conversion_events=settings.conversion_events,
+            attribution_days=settings.attribution_days,
+        )
+        writer = EventWriter(engine, **{"on_batch": credit, **(writer_options or {})})
         writer.start()
         app.state.writer = writer
         try:
@@ -90,6 +99,9 @@ def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) 
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
+    # The last added is the outermost: the request log sees every answer (413s included), and
+    # CORS headers go on every answer to an allowed origin, so its page can read the problem.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -98,5 +110,5 @@ def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) 
             allow_headers=["Authorization", "Content-Type"],
             max_age=600,
         )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLog)
     return app

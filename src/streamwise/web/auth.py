@@ -33,8 +33,11 @@ from streamwise.web.problems import ProblemError
 
 __all__ = [
     "SCOPES",
+    "AdminKey",
+    "IngestKey",
     "Principal",
     "RateLimiter",
+    "ReadKey",
     "Scope",
     "create_key",
     "list_keys",
@@ -164,7 +167,9 @@ class _KeyCache:
 
 
 class RateLimiter:
-    """A token bucket per key: ``rate`` requests per second, bursts of up to one second's worth.
+    """A token bucket per key: ``rate`` requests per second, bursts of up to one second's worth
+    (at least one request, so a key limited to less than one request per second still gets
+    its request every ``1 / rate`` seconds).
 
     The buckets live in each server process; with several workers a key may use ``rate`` in
     each of them.
@@ -179,9 +184,10 @@ class RateLimiter:
         """Take one token; returns 0 when allowed, else the seconds to wait."""
         rate = principal.rate_limit or self.default_rate
         now = time.monotonic()
+        burst = max(1.0, rate)
         with self.lock:
-            tokens, last = self.buckets.get(principal.key_id, (rate, now))
-            tokens = min(rate, tokens + (now - last) * rate)
+            tokens, last = self.buckets.get(principal.key_id, (burst, now))
+            tokens = min(burst, tokens + (now - last) * rate)
             if tokens >= 1:
                 self.buckets[principal.key_id] = (tokens - 1, now)
                 return 0.0
@@ -238,3 +244,9 @@ def require(scope: Scope) -> Callable[..., Principal]:
         return principal
 
     return dependency
+
+
+#: Dependencies for handler signatures: ``def handler(key: ReadKey) -> ...``.
+IngestKey = Annotated[Principal, Depends(require("ingest"))]
+ReadKey = Annotated[Principal, Depends(require("read"))]
+AdminKey = Annotated[Principal, Depends(require("admin"))]

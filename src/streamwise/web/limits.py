@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
 from streamwise.web.problems import PROBLEM_JSON
 
 __all__ = ["BodyLimit"]
@@ -13,8 +15,20 @@ __all__ = ["BodyLimit"]
 _Scope = dict[str, Any]
 
 
-class _TooLargeError(Exception):
-    pass
+def _detail(max_bytes: int) -> str:
+    return (
+        f"the request body is over {max_bytes} bytes; send fewer events per batch (or raise "
+        "max_body_bytes in streamwise.toml)"
+    )
+
+
+class _TooLargeError(StarletteHTTPException):
+    """Raised from ``receive`` when a streamed body passes the limit. An HTTP exception, so
+    that FastAPI's body parsing passes it on (it turns other errors into a 400) and the app's
+    handler answers it as a 413 problem."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, detail=_detail(max_bytes))
 
 
 class BodyLimit:
@@ -28,8 +42,7 @@ class BodyLimit:
         body = json.dumps({
             "type": "https://streamwise.dev/problems/request-too-large",
             "title": "Request too large", "status": 413,
-            "detail": f"the request body is over {self.max_bytes} bytes; send fewer events per "
-                      "batch (or raise max_body_bytes in streamwise.toml)",
+            "detail": _detail(self.max_bytes),
         }).encode()  # fmt: skip
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", PROBLEM_JSON.encode()),
@@ -58,7 +71,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLargeError
+                    raise _TooLargeError(self.max_bytes)
             return message
 
         async def tracking_send(message: dict[str, Any]) -> None:

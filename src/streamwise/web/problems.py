@@ -8,14 +8,82 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from streamwise.errors import ConfigError, DataError, StreamwiseError, WorkspaceError
 
-__all__ = ["PROBLEM_JSON", "ProblemError", "install_problem_handlers", "problem"]
+__all__ = [
+    "PROBLEM_JSON",
+    "Problem",
+    "ProblemError",
+    "install_problem_handlers",
+    "problem",
+    "problem_responses",
+]
 
 PROBLEM_JSON = "application/problem+json"
 _TYPES = "https://streamwise.dev/problems/"
+
+
+class FieldProblem(BaseModel):
+    """One invalid field of a request (in the ``errors`` of a 422 problem)."""
+
+    field: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    """A problem document (RFC 9457), the body of every error response."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="URI naming the kind of problem.")
+    title: str = Field(description="Short summary of the kind of problem.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What was wrong in this request and what to do.")
+    errors: list[FieldProblem] | None = Field(None, description="Invalid fields (422 only).")
+
+
+_MEANINGS = {
+    400: "The body is not JSON (or not UTF-8).",
+    401: "No valid API key (send `Authorization: Bearer sw_…`).",
+    403: "The API key lacks the scope this call needs.",
+    404: "No such resource.",
+    409: "The request conflicts with the resource's state.",
+    413: "The request body is over the server's limit (`max_body_bytes`).",
+    422: "The request is invalid; `errors` names each field.",
+    429: "Over the key's rate limit; retry after `Retry-After` seconds.",
+    503: "A database the call needs is busy; retry after `Retry-After` seconds.",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error ``codes``, each a problem document.
+
+    Pass the result as a route's (or router's) ``responses=`` so the generated OpenAPI says
+    which errors a call can answer with (both ``application/problem+json``, which the server
+    sends, and ``application/json``, which clients that ignore the suffix accept).
+    """
+    ref = {"$ref": "#/components/schemas/Problem"}
+    out: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {
+            "model": Problem,
+            "description": _MEANINGS.get(code, "An error."),
+            "content": {PROBLEM_JSON: {"schema": ref}},
+        }
+        if code in (429, 503):
+            entry["headers"] = {
+                "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+            }
+        if code == 401:
+            entry["headers"] = {
+                "WWW-Authenticate": {"description": "The scheme.", "schema": {"type": "string"}}
+            }
+        out[code] = entry
+    return out
 
 
 class ProblemError(Exception):

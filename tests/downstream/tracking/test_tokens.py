@@ -60,6 +60,10 @@ def test_tampered_payload_and_signature_are_refused() -> None:
     with pytest.raises(InvalidToken) as err:
         verify_token(SECRET, "not-a-token", kind="click", now=NOW)
     assert err.value.reason == "malformed"
+    for odd in (f"é{payload}.{sig}", f"{payload}.{sig}€"):  # non-ASCII: refused, not a crash
+        with pytest.raises(InvalidToken) as err:
+            verify_token(SECRET, odd, kind="click", now=NOW)
+        assert err.value.reason == "malformed"
     with pytest.raises(InvalidToken):
         verify_token("another-secret", token, kind="click", now=NOW)
 

@@ -206,7 +206,7 @@ def verify_token(
         raise ConfigError("no tracking secret given; pass the current secret (and retired ones)")
     payload, dot, sig_text = token.partition(".")
     try:
-        if not dot or not payload:
+        if not dot or not payload or not token.isascii():
             raise ValueError("no signature")
         signature = _unb64(sig_text)
     except (ValueError, binascii.Error):
