@@ -199,6 +199,19 @@ CUSTOMERS = Contract(
             "Agreed to marketing e-mail (empty = unknown = no).",
             example="true",
         ),
+        Column(
+            "sms_consent",
+            "BOOLEAN",
+            "Agreed to marketing text messages (empty = unknown = no).",
+            example="false",
+        ),
+        Column(
+            "ads_consent",
+            "BOOLEAN",
+            "Agreed to being matched for advertising, e.g. customer-list audiences "
+            "(empty = unknown = no).",
+            example="true",
+        ),
     ),
 )
 

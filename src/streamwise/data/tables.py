@@ -75,11 +75,20 @@ def ddl(contract: Contract) -> str:
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every contract table, the import log and the quarantine if they are missing."""
+    """Create every contract table, the import log and the quarantine if they are missing, and
+    add the optional columns a newer contract has to tables made by an older version (empty,
+    i.e. unknown: e.g. ``customers.ads_consent``)."""
     for statement in _SYSTEM_DDL:
         con.execute(statement)
     for contract in CONTRACTS.values():
         con.execute(ddl(contract))
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "AND table_schema = current_schema()", [contract.kind]).fetchall()}  # fmt: skip
+        for col in contract.columns:
+            if col.name not in have and not col.required:  # names from code, not input
+                column = _column_ddl(contract, col)
+                con.execute(f'ALTER TABLE "{contract.kind}" ADD COLUMN {column}')
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:

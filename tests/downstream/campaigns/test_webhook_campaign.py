@@ -239,9 +239,9 @@ def test_webhook_campaigns_refuse_missing_consent_and_secrets_in_settings(
                         settings=base | {"variants": broken})  # fmt: skip
     with pytest.raises(ConfigError, match="need channel webhook"):
         create_campaign(ws, "x", audience=AUDIENCE, channel="email", settings=base)
-    wrong = {**base, "text_message": {"address_field": "phone", "consent_field": "sms_consent"}}
+    wrong = {**base, "text_message": {"address_field": "phone", "consent_field": "chat_consent"}}
     create_campaign(ws, "no-such-column", audience=AUDIENCE, channel="webhook", settings=wrong)
-    with pytest.raises(ConfigError, match=r"'sms_consent'.*its columns are"):
+    with pytest.raises(ConfigError, match=r"'chat_consent'.*its columns are"):
         run_send(ws, "no-such-column")
     assert status(ws, "no-such-column").state == "draft"  # refused before anything moved
     textual = {**base, "text_message": {"address_field": "phone", "consent_field": "first_name"}}

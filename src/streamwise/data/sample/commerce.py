@@ -61,6 +61,7 @@ from streamwise.data.sample.names import CATEGORIES, MEDIA_CHANNELS, SALES_CHANN
 from streamwise.data.sample.segments import (
     SEGMENT_SPECS,
     SegmentTruth,
+    draw_consents,
     draw_countries,
     draw_local_seconds,
     draw_people,
@@ -86,8 +87,9 @@ COMMERCE_TABLES = (
 DAY = 86_400
 WEEK = 7 * DAY
 _LINE_COUNT_PROBS = (0.45, 0.30, 0.15, 0.10)
-# random-stream purposes (first element of the spawn key)
-_CATALOG, _MEDIA, _CHUNK = 1, 2, 3
+# random-stream purposes (first element of the spawn key); consent to text messages and ads has a
+# stream of its own per chunk, added later without changing any earlier draw
+_CATALOG, _MEDIA, _CHUNK, _CONSENT = 1, 2, 3, 4
 
 
 @dataclass(frozen=True)
@@ -316,6 +318,7 @@ def _chunk(
     offset = tz_offsets_seconds(tz_row)
     acq = _categorical_rows(r_people, plan.channel_probs[week])
     people = draw_people(r_people, index + 1, segment, tz_row)
+    consents = draw_consents(_rng(cfg.seed, _CONSENT, number), segment)
     local_day = week * 7 + r_people.integers(0, 7, n)
     signup = local_day * DAY + draw_local_seconds(r_people, segment) - offset
     signup = np.clip(signup, 0, end_second)
@@ -438,6 +441,8 @@ def _chunk(
                 "birth_year": people["birth_year"],
                 "acquisition_channel": take_strings((*MEDIA_CHANNELS, "organic"), acq),
                 "email_consent": consent.astype(bool),
+                "sms_consent": consents["sms_consent"],
+                "ads_consent": consents["ads_consent"],
             },
             epoch,
         ),

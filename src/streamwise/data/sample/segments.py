@@ -3,8 +3,8 @@
 Each segment plants behaviour that later analyses must recover: BG/NBD purchase and dropout
 parameters (Fader, Hardie & Lee 2005, time unit weeks), Gamma-Gamma spend parameters (Fader, Hardie
 & Lee 2005b, in the notation of the ``lifetimes`` package), a category mix, a sales-channel mix, a
-media-channel preference, an hour of day at which the segment is active (local time), an e-mail
-consent rate and a country mix.
+media-channel preference, an hour of day at which the segment is active (local time), consent rates
+(e-mail, text messages, advertising) and a country mix.
 
 This module also draws the attributes of individual people (names, e-mails, phones, countries,
 time zones, local times of day), vectorised with numpy and formatted with pyarrow.
@@ -26,6 +26,7 @@ __all__ = [
     "SEGMENT_SPECS",
     "TIMEZONES",
     "SegmentTruth",
+    "draw_consents",
     "draw_countries",
     "draw_local_seconds",
     "draw_people",
@@ -65,6 +66,10 @@ class SegmentTruth:
         the rest uniformly between 07:00 and 23:00 local time.
     email_consent_rate
         Probability that a customer agreed to marketing e-mail.
+    sms_consent_rate, ads_consent_rate
+        Probability that a customer agreed to marketing text messages, and to being matched for
+        advertising (customer-list audiences). Drawn by :func:`draw_consents` from a random
+        stream of their own, so adding them changed no other draw of the sample.
     country_mix
         Probability of each country (ISO 3166-1 alpha-2).
     birth_year_mean, birth_year_sd
@@ -92,6 +97,8 @@ class SegmentTruth:
     country_mix: dict[str, float]
     birth_year_mean: float
     birth_year_sd: float
+    sms_consent_rate: float = 0.0
+    ads_consent_rate: float = 0.0
 
     @property
     def mean_weekly_rate(self) -> float:
@@ -136,6 +143,8 @@ def _spec(
     consent: float,
     countries: dict[str, float],
     birth: float,
+    sms: float,
+    ads: float,
 ) -> SegmentTruth:
     r, alpha, a, b = bgnbd
     gg_p, gg_q, gg_v = gamma_gamma
@@ -161,6 +170,8 @@ def _spec(
         country_mix=_mix(tuple(countries), countries, 0.0),
         birth_year_mean=birth,
         birth_year_sd=10.0,
+        sms_consent_rate=sms,
+        ads_consent_rate=ads,
     )
 
 
@@ -186,6 +197,8 @@ SEGMENT_SPECS: tuple[SegmentTruth, ...] = (
         consent=0.70,
         countries={"US": 0.55, "CA": 0.15, "GB": 0.15, "AU": 0.15},
         birth=1988.0,
+        sms=0.35,
+        ads=0.65,
     ),
     _spec(
         1,  # Weekend Campers: occasional, tents and sleeping, in store, evenings
@@ -206,6 +219,8 @@ SEGMENT_SPECS: tuple[SegmentTruth, ...] = (
         consent=0.60,
         countries={"US": 0.70, "CA": 0.20, "GB": 0.10},
         birth=1982.0,
+        sms=0.25,
+        ads=0.50,
     ),
     _spec(
         2,  # Bargain Hunters: very frequent, small baskets, apparel, marketplaces, lunchtime
@@ -226,6 +241,8 @@ SEGMENT_SPECS: tuple[SegmentTruth, ...] = (
         consent=0.80,
         countries={"US": 0.50, "GB": 0.25, "NL": 0.10, "DE": 0.15},
         birth=1995.0,
+        sms=0.45,
+        ads=0.70,
     ),
     _spec(
         3,  # Gift Shoppers: rare, large orders, camp kitchen gifts, by phone, late evenings
@@ -246,6 +263,8 @@ SEGMENT_SPECS: tuple[SegmentTruth, ...] = (
         consent=0.35,
         countries={"US": 0.60, "CA": 0.10, "GB": 0.20, "FR": 0.10},
         birth=1970.0,
+        sms=0.20,
+        ads=0.40,
     ),
     _spec(
         4,  # Alpine Pros: frequent, high spend, climbing and winter sports, app, afternoons
@@ -266,6 +285,8 @@ SEGMENT_SPECS: tuple[SegmentTruth, ...] = (
         consent=0.55,
         countries={"DE": 0.30, "FR": 0.25, "US": 0.30, "CA": 0.15},
         birth=1985.0,
+        sms=0.30,
+        ads=0.55,
     ),
 )
 
@@ -511,6 +532,23 @@ def draw_people(
         "birth_year": birth,
         "email_consent": consent,
     }
+
+
+def draw_consents(rng: np.random.Generator, segment: np.ndarray) -> dict[str, np.ndarray]:
+    """Draw consent to text messages and to advertising for customers of ``segment``.
+
+    ``rng`` must be a stream of its own (the commerce generator spawns one per chunk for consent
+    alone), so that these draws leave every other planted value of the sample as it was.
+
+    Returns
+    -------
+    dict
+        ``sms_consent`` and ``ads_consent`` (bool arrays).
+    """
+    n = len(segment)
+    sms = np.array([s.sms_consent_rate for s in SEGMENT_SPECS])[segment]
+    ads = np.array([s.ads_consent_rate for s in SEGMENT_SPECS])[segment]
+    return {"sms_consent": rng.random(n) < sms, "ads_consent": rng.random(n) < ads}
 
 
 def tz_offsets_seconds(tz_row: np.ndarray) -> np.ndarray:

@@ -3,8 +3,8 @@ for the campaign's channel, draw each person's arm and write them to the send le
 
 E-mail campaigns use the customers' ``email`` and ``email_consent``. A webhook campaign (SMS
 gateway or chat) names the customers columns of its address and of its consent in
-``settings.text_message`` (the customers contract has no consent to text messages), and is
-refused when they are missing: consent is never assumed.
+``settings.text_message`` (for SMS usually ``phone`` and ``sms_consent``), and is refused when
+they are missing: consent is never assumed.
 """
 
 from __future__ import annotations

@@ -77,9 +77,9 @@ class Post(_Strict):
 class TextMessage(_Strict):
     """How a webhook campaign (SMS gateway or chat) reaches people.
 
-    There is no consent to text messages in the customers contract, so the campaign names the
-    customers columns that hold the address and the consent for this channel; a send without
-    them is refused rather than sent to everyone.
+    The campaign names the customers columns that hold the address and the consent for this
+    channel — for SMS usually the contract's ``phone`` and ``sms_consent``; for a chat, columns
+    of your own — and a send without them is refused rather than sent to everyone.
     """
 
     address_field: str = Field(
