@@ -15,7 +15,7 @@ from streamwise.downstream.audiences.ads_platforms import PLATFORMS
 from streamwise.downstream.audiences.filters import quote
 from streamwise.errors import ConfigError
 
-__all__ = ["app", "parse_top"]
+__all__ = ["app", "parse_top", "print_export"]
 
 app = typer.Typer(
     help="Ad audiences: export an audience, or a lookalike seed of high-CLV customers, as "
@@ -59,7 +59,7 @@ def parse_top(text: str) -> tuple[float | None, int | None]:
         ) from None
 
 
-def _report(result: AdsExport) -> None:
+def print_export(result: AdsExport) -> None:
     console.print(
         f"[green]Wrote {result.exported:,} of {result.members:,} people[/] to "
         f"{escape(str(result.path))} ({result.platform}: {', '.join(result.headers)})."
@@ -97,7 +97,7 @@ def export_cmd(
             ws, audience, platform, out,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
-    _report(result)
+    print_export(result)
 
 
 @app.command("seed")
@@ -148,7 +148,7 @@ def seed_cmd(
         + (f" where {escape(within)}" if within else "")
         + f": {result.members:,} chosen."
     )
-    _report(result)
+    print_export(result)
 
 
 @app.command("platforms")

@@ -12,9 +12,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from streamwise.cli.ads import print_export
 from streamwise.cli.common import console, errors, progress
 from streamwise.cli.competitors import print_run as print_competitors
 from streamwise.cli.research import print_run
+from streamwise.cli.sales import print_hand_off
 from streamwise.cli.trends import print_run as print_trends
 from streamwise.data.contracts import import_order
 from streamwise.data.importer import import_file
@@ -22,7 +24,10 @@ from streamwise.data.quarantine import quarantine_summary
 from streamwise.data.sample import SampleConfig, generate
 from streamwise.data.sample.names import BRAND
 from streamwise.data.tables import table_counts
+from streamwise.downstream.audiences.ads import export_seed
 from streamwise.downstream.campaigns.demo import LocalSmtp, persona_campaigns
+from streamwise.downstream.sales import hand_off
+from streamwise.downstream.sales.export import write_csv
 from streamwise.downstream.tracking.demo import close_the_loop
 from streamwise.errors import WorkspaceError
 from streamwise.plan.build import build_plan
@@ -126,6 +131,15 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
             loop = close_the_loop(ws, smtp.received, [c.campaign for c in campaigns], seed=seed)
             _save_truth(sample_dir / "ground_truth.json", loop.truth)
             bar.update(reacting, total=1, completed=1)
+            handing = bar.add_task("sales hand-off and a lookalike seed", total=None)
+            sales = hand_off(ws)
+            leads_csv = directory / "sales-leads.csv"
+            write_csv(ws, leads_csv, sales, top=500)
+            (directory / "ads").mkdir(exist_ok=True)
+            seed_list = export_seed(
+                ws, "meta", directory / "ads" / "meta-lookalike-seed.csv", share=0.1
+            )
+            bar.update(handing, total=1, completed=1)
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -147,6 +161,9 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "campaigns": campaigns,
         "delivered": delivered,
         "loop": loop,
+        "sales": sales,
+        "leads_csv": leads_csv,
+        "seed": seed_list,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
@@ -212,6 +229,10 @@ def demo(
         "(see them with streamwise campaign status)."
     )
     print_loop(summary["loop"])
+    print_hand_off(summary["sales"])
+    console.print(f"  The top 500 with their reasons: {summary['leads_csv']}.")
+    console.print("Lookalike seed (top 10 % by CLV, hashed, consent respected):")
+    print_export(summary["seed"])
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"

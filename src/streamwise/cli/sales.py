@@ -17,7 +17,7 @@ from streamwise.downstream.sales.handoff import HandOff, hand_off
 from streamwise.downstream.sales.push import push_leads
 from streamwise.errors import ConfigError
 
-__all__ = ["app"]
+__all__ = ["app", "print_hand_off"]
 
 app = typer.Typer(
     help="The sales hand-off: customers and leads ranked by their propensity to buy, with the "
@@ -42,7 +42,7 @@ def _top(top: int) -> int | None:
     return top or None
 
 
-def _summary(run: HandOff) -> None:
+def print_hand_off(run: HandOff) -> None:
     q = run.buyer_quality
     first, last = q.calibration.iloc[0], q.calibration.iloc[-1]
     console.print(
@@ -110,7 +110,7 @@ def leads(
         rows = [_json_row(r) for r in frame.to_dict(orient="records")]
         typer.echo(json.dumps({"run": run.to_dict(), "leads": rows}, indent=2, default=str))
         return
-    _summary(run)
+    print_hand_off(run)
     table = Table(title="Most likely to buy", title_justify="left")
     for col in ("rank", "name", "P(buy)", "score", "segment", "reasons"):
         table.add_column(col, justify="right" if col in {"rank", "P(buy)", "score"} else "left")
