@@ -8,18 +8,22 @@ import typer
 
 from streamwise import __version__
 from streamwise.cli import (
+    ads,
     campaign,
     competitors,
     customers,
     data,
     demo,
     events,
+    journey,
     plan,
     research,
+    sales,
     sample,
     serve,
     strategy,
     trends,
+    worker,
     workspace,
 )
 
@@ -69,8 +73,12 @@ app.command("personas")(strategy.personas)
 plan.app.command("build")(strategy.build)
 app.add_typer(plan.app, name="plan")
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(ads.app, name="ads")
 serve.register(app)
 app.add_typer(events.app, name="events")
+app.add_typer(sales.app, name="sales")
+app.add_typer(journey.app, name="journey")
+app.command("worker")(worker.worker)
 
 
 def main() -> None:

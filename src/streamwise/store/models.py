@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,8 +26,14 @@ __all__ = [
     "Base",
     "Campaign",
     "CampaignSend",
+    "CustomerAttribute",
     "Engagement",
     "Job",
+    "Journey",
+    "JourneyCursor",
+    "JourneyEntry",
+    "JourneyState",
+    "JourneyStep",
     "Plan",
     "PlanVersion",
     "Suppression",
@@ -150,11 +157,19 @@ class Campaign(Base):
 class CampaignSend(Base):
     """The send ledger: one row per recipient of a campaign, with its arm (variant or holdout),
     its deterministic Message-ID and where its message is (pending → sending → sent, or
-    held_out, bounced, deferred, failed, unknown)."""
+    held_out, bounced, deferred, failed, unknown).
+
+    ``journey_step_id`` is 0 for a campaign's own sends. A journey's send step writes one row
+    per run of the step (the ``journey_steps`` row that queued it), so a customer who enters a
+    journey again, or goes round a loop, gets the step's message again as a new row with a new
+    Message-ID, while one run can never queue it twice.
+    """
 
     __tablename__ = "campaign_sends"
     __table_args__ = (
-        UniqueConstraint("campaign_id", "customer_id", name="uq_campaign_sends_recipient"),
+        UniqueConstraint(
+            "campaign_id", "customer_id", "journey_step_id", name="uq_campaign_sends_recipient"
+        ),
         UniqueConstraint("message_id", name="uq_campaign_sends_message_id"),
         Index("ix_campaign_sends_status", "campaign_id", "status"),
     )
@@ -174,6 +189,7 @@ class CampaignSend(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     detail: Mapped[str] = mapped_column(Text, default="")
     context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    journey_step_id: Mapped[int] = mapped_column(_BigId, default=0, server_default="0")
 
 
 class ApiKey(Base):
@@ -263,3 +279,141 @@ class Engagement(Base):
     user_agent: Mapped[str | None] = mapped_column(Text, nullable=True)
     revenue: Mapped[float | None] = mapped_column(Float, nullable=True)
     event_message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+_ACTIVE = text("state = 'active'")
+
+
+class Journey(Base):
+    """A triggered journey: its validated definition (JSON), the YAML it came from, whether it
+    runs (``active``) or not (``paused``), and the campaign row of each send step (``campaigns``:
+    step id → campaign id; those campaigns have the state ``journey``).
+
+    ``checked_at``, ``fingerprint`` and ``rounds`` belong to a state trigger: when the analytics
+    tables were last evaluated, what they looked like then, and how many evaluations there were.
+    """
+
+    __tablename__ = "journeys"
+    __table_args__ = (UniqueConstraint("name", name="uq_journeys_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(Text, default="")
+    seed: Mapped[str] = mapped_column(String(64))
+    campaigns: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    fingerprint: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    rounds: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class JourneyEntry(Base):
+    """One customer's pass through a journey, and the durable schedule of its next step.
+
+    An ``active`` entry is at ``step``, due at ``due_at`` (the worker claims due entries);
+    ``exited`` (an exit condition), ``completed`` (an exit step) and ``failed`` entries have no
+    due time. ``seq`` counts the steps run. A customer has at most one active entry per journey
+    (a partial unique index), and one trigger (``trigger_key``: the event, e-mail engagement or
+    state evaluation) admits them once. The marks are the highest ``tracked_events`` and
+    ``engagements`` ids when the customer entered and when the current step began: "since
+    entry" and "while waiting" mean "with a higher id".
+    """
+
+    __tablename__ = "journey_entries"
+    __table_args__ = (
+        UniqueConstraint(
+            "journey_id", "customer_id", "trigger_key", name="uq_journey_entries_trigger"
+        ),
+        Index(
+            "uq_journey_entries_active", "journey_id", "customer_id", unique=True,
+            sqlite_where=_ACTIVE, postgresql_where=_ACTIVE,
+        ),
+        Index(
+            "ix_journey_entries_due", "due_at", "id", sqlite_where=_ACTIVE,
+            postgresql_where=_ACTIVE,
+        ),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journeys.id", ondelete="CASCADE", name="fk_journey_entries_journey_id")
+    )
+    customer_id: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    step: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    woken_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    trigger_key: Mapped[str] = mapped_column(String(100))
+    event_mark: Mapped[int] = mapped_column(BigInteger, default=0)
+    email_mark: Mapped[int] = mapped_column(BigInteger, default=0)
+    step_event_mark: Mapped[int] = mapped_column(BigInteger, default=0)
+    step_email_mark: Mapped[int] = mapped_column(BigInteger, default=0)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON)
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    exited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    exit_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class JourneyStep(Base):
+    """A step that ran: which entry, its number in the entry (``seq``, unique per entry, so a
+    step can never be recorded twice), the step, its kind, its outcome and when (the worker's
+    clock). Written in the transaction that made the step's effect and moved the entry on."""
+
+    __tablename__ = "journey_steps"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "seq", name="uq_journey_steps_entry_seq"),
+        Index("ix_journey_steps_journey", "journey_id", "step"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("journey_entries.id", ondelete="CASCADE", name="fk_journey_steps_entry_id"),
+    )
+    journey_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[str] = mapped_column(String(200))
+    seq: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class JourneyState(Base):
+    """What a state trigger saw of a customer at its last evaluation (``"1"`` for a filter the
+    customer matched, else the field's value or tier); a change admits the customer."""
+
+    __tablename__ = "journey_states"
+
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("journeys.id", ondelete="CASCADE", name="fk_journey_states_journey_id"),
+        primary_key=True,
+    )
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+class JourneyCursor(Base):
+    """How far the worker has read an append-only table (``tracked_events``, ``engagements``)."""
+
+    __tablename__ = "journey_cursors"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CustomerAttribute(Base):
+    """A customer attribute set by a journey's ``update`` step (JSON value), by name."""
+
+    __tablename__ = "customer_attributes"
+
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON, nullable=True)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)

@@ -86,7 +86,8 @@ class Outcome:
 
 
 def campaign_by_name(session: Session, name: str) -> Campaign:
-    """The campaign called ``name`` (a clear error listing the campaigns when missing)."""
+    """The campaign called ``name`` (a clear error listing the campaigns when missing, or when
+    it is a journey's send step, which no campaign command may touch)."""
     found = session.scalar(select(Campaign).where(Campaign.name == name))
     if found is None:
         names = session.scalars(select(Campaign.name).order_by(Campaign.name)).all()
@@ -94,6 +95,11 @@ def campaign_by_name(session: Session, name: str) -> Campaign:
             ", ".join(names) if names else "none yet (create one with streamwise campaign create)"
         )
         raise ConfigError(f"no campaign named {name!r}; campaigns: {known}")
+    if found.state == "journey":
+        raise ConfigError(
+            f"{name!r} is a send step of a journey, sent by `streamwise worker`; see it with "
+            "`streamwise journey show JOURNEY` and pause or resume the journey instead"
+        )
     return found
 
 

@@ -40,8 +40,10 @@ __all__ = [
     "CONTEXT_FIELDS",
     "WEBHOOK_SECRET_ENV",
     "SendReport",
+    "campaign_channel",
     "content_calendar",
     "create_campaign",
+    "deliver_chunks",
     "pause",
     "run_due",
     "run_send",
@@ -152,6 +154,28 @@ def _channel(workspace: Any, c: Campaign, s: CampaignSettings) -> Channel:
             )
         config["secret"] = secret
     return channel_from_config(config)
+
+
+def campaign_channel(workspace: Any, c: Campaign, s: CampaignSettings) -> Channel:
+    """The channel ``c`` sends on, built from its settings with its secrets (SMTP password,
+    webhook secret) from the environment; the journey worker sends its steps through this too.
+
+    Raises
+    ------
+    ConfigError
+        When a webhook's secret is missing from the environment, or a setting is wrong.
+    """
+    return _channel(workspace, c, s)
+
+
+def deliver_chunks(
+    engine: Any, c: Campaign, ch: Channel, rows: list[CampaignSend], messages: list, chunk: int,
+    policy: str = "resend",
+) -> int:  # fmt: skip
+    """Push ``messages`` (composed from the claimed ledger ``rows``) in chunks of ``chunk`` and
+    record each chunk as soon as the channel reports it (see :func:`run_send`); hard bounces are
+    suppressed. Returns the SMS segments sent."""
+    return _deliver(engine, c, ch, rows, messages, chunk, policy)
 
 
 def run_send(
