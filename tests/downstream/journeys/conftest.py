@@ -1,5 +1,5 @@
 """Fixtures of the journey tests: the shop workspace, a real SMTP server, the real tracking
-server, the sales team's webhook receiver (helpers in :mod:`.shop`)."""
+server, the sales team's webhook receiver, an SMS gateway (helpers in :mod:`.shop`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from streamwise.web.app import create_app
 from streamwise.web.auth import create_key
 from streamwise.workspace import Workspace
 
-from .shop import SALES_SECRET, Mailbox, SalesHook, Tracker, shop
+from .shop import SALES_SECRET, SMS_SECRET, Gateway, Mailbox, SalesHook, Tracker, shop
 
 
 @pytest.fixture
@@ -100,3 +100,41 @@ def sales_hook(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesHook]:
     yield hook
     hook.server.shutdown()
     hook.server.server_close()
+
+
+@pytest.fixture
+def gateway(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
+    """A :class:`Gateway` serving on a free port, its secret in the worker's environment."""
+    gw = Gateway()
+    monkeypatch.setenv("STREAMWISE_WEBHOOK_SECRET", SMS_SECRET)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            signature = self.headers.get(SIGNATURE_HEADER, "")
+            ok = verify_webhook_signature(SMS_SECRET, signature, body)
+            with gw.lock:
+                if ok:
+                    data = json.loads(body)
+                    gw.accepted.append({"key": self.headers.get("Idempotency-Key"),
+                                        "to": data["payload"]["to"], "body": data})  # fmt: skip
+                else:
+                    gw.bad_signatures += 1
+            answer = b'{"status": "queued"}' if ok else b'{"error": "bad signature"}'
+            self.send_response(200 if ok else 401)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    gw.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=gw.server.serve_forever, daemon=True)
+    thread.start()
+    yield gw
+    gw.server.shutdown()
+    gw.server.server_close()

@@ -164,3 +164,27 @@ class SalesHook:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/streamwise"
+
+
+SMS_SECRET = "gw-secret-0123456789abcdef"
+
+
+class Gateway:
+    """An SMS gateway on loopback (adapted from the campaign tests'): verifies each POST's HMAC
+    signature (401 when it is wrong) and keeps the accepted ones (Idempotency-Key, ``to``,
+    body)."""
+
+    def __init__(self) -> None:
+        self.accepted: list[dict[str, Any]] = []
+        self.bad_signatures = 0
+        self.lock = threading.Lock()
+        self.server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+
+    def to(self) -> Counter[str]:
+        """How many accepted requests each number received."""
+        with self.lock:
+            return Counter(r["to"] for r in self.accepted)
