@@ -47,12 +47,11 @@ from streamwise.downstream.audiences.ads_query import (
     seed_members_sql,
 )
 from streamwise.downstream.audiences.ads_report import AdsExport, count_report
-from streamwise.downstream.audiences.audience import Audience
+from streamwise.downstream.audiences.audience import Audience, plan_personas
 from streamwise.downstream.audiences.compiler import compile_filter, filter_fields
 from streamwise.downstream.audiences.fields import field_table
 from streamwise.downstream.audiences.filters import parse_filter
-from streamwise.errors import ConfigError, WorkspaceError
-from streamwise.plan.store import load_plan
+from streamwise.errors import ConfigError
 
 if TYPE_CHECKING:
     import duckdb
@@ -190,19 +189,11 @@ def _members_sql(
     """The audience's members (``customer_id``) as SQL compiled by Ibis (values are escaped
     literals, never pasted text)."""
     if personas is None and "persona" in filter_fields(parse_filter(text)):
-        personas = _plan_personas(workspace)
+        personas = plan_personas(workspace)
     backend = workspace.analytics()
     fields = field_table(backend, personas=personas)
     members = fields.table.filter(compile_filter(text, fields, at=at)).select("customer_id")
     return str(backend.compile(members))
-
-
-def _plan_personas(workspace: Workspace) -> dict[str, str]:
-    try:
-        plan = load_plan(workspace)
-    except WorkspaceError:
-        return {}
-    return {card.segment: card.name for card in plan.personas}
 
 
 def _check_customers(con: duckdb.DuckDBPyConnection) -> None:

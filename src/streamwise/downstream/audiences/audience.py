@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from streamwise.plan.document import PlanDocument
     from streamwise.workspace import Workspace
 
-__all__ = ["MEMBER_COLUMNS", "Audience", "ResolvedAudience", "resolve"]
+__all__ = ["MEMBER_COLUMNS", "Audience", "ResolvedAudience", "plan_personas", "resolve"]
 
 #: Columns of a resolved audience's members, where the workspace has them.
 MEMBER_COLUMNS = (
@@ -159,7 +159,7 @@ def resolve(
     at = datetime.now(UTC) if at is None else at
     at = at if at.tzinfo is not None else at.replace(tzinfo=UTC)
     if personas is None and "persona" in filter_fields(parse_filter(audience.filter)):
-        personas = _plan_personas(workspace)
+        personas = plan_personas(workspace)
     fields = field_table(workspace.analytics(), personas=personas)
     table = fields.table
     predicate = compile_filter(audience.filter, fields, at=at)
@@ -171,7 +171,8 @@ def resolve(
     )
 
 
-def _plan_personas(workspace: Workspace) -> dict[str, str]:
+def plan_personas(workspace: Workspace) -> dict[str, str]:
+    """Segment → persona name from the workspace's plan (empty when there is no plan yet)."""
     try:
         plan = load_plan(workspace)
     except WorkspaceError:
