@@ -16,6 +16,7 @@ from streamwise.cli import (
     demo,
     events,
     journey,
+    measure,
     plan,
     research,
     sales,
@@ -78,6 +79,7 @@ serve.register(app)
 app.add_typer(events.app, name="events")
 app.add_typer(sales.app, name="sales")
 app.add_typer(journey.app, name="journey")
+app.add_typer(measure.app, name="measure")
 app.command("worker")(worker.worker)
 
 

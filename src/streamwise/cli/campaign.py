@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 import yaml
@@ -240,3 +240,59 @@ def list_(workspace: WorkspaceOpt = Path(".")) -> None:
     for r in rows:
         table.add_row(*(escape(str(v or "")) for v in r))
     console.print(table)
+
+
+def _print_decision(d: Any) -> None:
+    dec = d.decision
+    colour = {
+        "winner": "green",
+        "inconclusive": "yellow",
+        "guardrail_failed": "red",
+        "insufficient_data": "yellow",
+    }.get(dec.status, "white")
+    console.print(
+        f"A/B test [bold]{escape(d.campaign)}[/] on {d.metric.replace('_', ' ')}: "
+        f"[{colour}]{dec.status.replace('_', ' ')}[/] → the rollout sends "
+        f"[bold]{escape(d.variant)}[/]"
+    )
+    for reason in dec.reasons:
+        console.print(f"  {escape(reason)}", highlight=False)
+
+
+@app.command("decide")
+@errors
+def decide_cmd(name: NameArg, workspace: WorkspaceOpt = Path(".")) -> None:
+    """Decide an A/B test campaign (settings `test`) from its results so far: the winner on the
+    test's metric with its chance to win, the guardrails, or the fallback when inconclusive."""
+    from streamwise.downstream.campaigns.rollout import decide
+
+    with open_workspace(workspace) as ws:
+        _print_decision(decide(ws, name))
+
+
+@app.command("rollout")
+@errors
+def rollout_cmd(
+    name: NameArg,
+    workspace: WorkspaceOpt = Path("."),
+    variant: Annotated[
+        Optional[str],  # noqa: UP045 - Typer needs Optional here
+        typer.Option(help="Send this variant instead of the decided one."),
+    ] = None,
+    send_now: Annotated[bool, typer.Option("--send", help="Send the rollout now.")] = False,
+) -> None:
+    """Create the rollout of an A/B test: the winner (or the fallback) to everyone in the
+    audience who was not in the test, with the test's holdout share. Created once; send it with
+    **--send** or `streamwise campaign send "NAME (rollout)"`."""
+    from streamwise.downstream.campaigns.rollout import rollout, rollout_name
+
+    with open_workspace(workspace) as ws:
+        decision, campaign_id = rollout(ws, name, variant=variant)
+        if decision is not None:
+            _print_decision(decision)
+        console.print(f"Rollout campaign {campaign_id}: [bold]{escape(rollout_name(name))}[/]")
+        if send_now:
+            with progress() as bar:
+                bar.add_task(f"sending {rollout_name(name)}", total=None)
+                report = run_send(ws, rollout_name(name))
+            _print(report)

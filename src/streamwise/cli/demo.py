@@ -30,6 +30,7 @@ from streamwise.downstream.sales import hand_off
 from streamwise.downstream.sales.export import write_csv
 from streamwise.downstream.tracking.demo import close_the_loop
 from streamwise.errors import WorkspaceError
+from streamwise.measure.feedback import measure_plan
 from streamwise.plan.build import build_plan
 from streamwise.plan.store import save_plan
 from streamwise.reports.upstream import upstream_report, write_report
@@ -39,7 +40,7 @@ from streamwise.upstream.research.workspace import run_research
 from streamwise.upstream.trends.workspace import run_trends
 from streamwise.workspace import CONFIG_FILE, Workspace
 
-__all__ = ["demo", "print_loop", "run_demo"]
+__all__ = ["demo", "print_feedback", "print_loop", "run_demo"]
 
 
 def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False) -> dict:
@@ -140,6 +141,10 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
                 ws, "meta", directory / "ads" / "meta-lookalike-seed.csv", share=0.1
             )
             bar.update(handing, total=1, completed=1)
+            measuring = bar.add_task("measurement fed back into the plan", total=None)
+            feedback = measure_plan(ws, sample_dir / "questionnaire.yaml",
+                                    author="streamwise demo")  # fmt: skip
+            bar.update(measuring, total=1, completed=1)
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -164,6 +169,7 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "sales": sales,
         "leads_csv": leads_csv,
         "seed": seed_list,
+        "feedback": feedback,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
     }
@@ -233,6 +239,7 @@ def demo(
     console.print(f"  The top 500 with their reasons: {summary['leads_csv']}.")
     console.print("Lookalike seed (top 10 % by CLV, hashed, consent respected):")
     print_export(summary["seed"])
+    print_feedback(summary["feedback"])
     ws = summary["workspace"]
     console.print(
         f"[green]Done in {summary['seconds']:.0f} s.[/] The demo workspace is [bold]{ws}[/]:\n"
@@ -241,8 +248,8 @@ def demo(
         f"  questionnaire     {summary['questionnaire']}\n"
         f"  analytics         {ws / 'analytics.duckdb'}\n"
         f"  operational       {ws / 'streamwise.sqlite'}\n"
-        f"  marketing plan    version {summary['plan_version'].version} "
-        f"(streamwise plan show -w {ws})\n"
+        f"  marketing plan    version {summary['plan_version'].version}, measured as version "
+        f"{summary['feedback'].saved.version} (streamwise plan diff -w {ws})\n"
         f"  upstream report   {summary['report']}\n"
         f"{summary['bad_rows_planted']:,} invalid rows were planted on purpose; see them with "
         f"[bold]streamwise quarantine -w {ws}[/]."
@@ -280,3 +287,24 @@ def print_loop(loop: Any) -> None:
         f"{c.engagements_appended:,} engagement row(s) into the analytics database "
         f"({c.touchpoints_appended:,} e-mail touchpoints)."
     )
+
+
+def print_feedback(run: Any) -> None:
+    """The measurement run: campaign lift against the holdouts, KPI status, recommendations."""
+    lifts = run.lifts[run.lifts["group"] == "all"]
+    for r in lifts.itertuples(index=False):
+        lo, hi = r.conversion_lift_low, r.conversion_lift_high
+        console.print(
+            f"Lift of [bold]{escape(str(r.campaign))}[/] against its holdout: "
+            f"{r.conversion_lift:+.2%} conversions per send (95% CI {lo:+.2%} to {hi:+.2%}), "
+            f"{r.incremental_conversions:,.1f} incremental conversions."
+        )
+    statuses = run.kpi_frame()["status"].value_counts().to_dict()
+    console.print(
+        "Plan against actual: "
+        + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        + f"; {len(run.measurement.recommendations)} recommended changes saved as plan version "
+        f"{run.saved.version} ({len(run.changes)} changes)."
+    )
+    for rec in run.measurement.recommendations[:6]:
+        console.print(f"  • [{rec.owner}] {escape(rec.text)}", highlight=False)

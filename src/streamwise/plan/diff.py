@@ -83,7 +83,14 @@ def diff_plans(old: PlanDocument, new: PlanDocument) -> list[Change]:
         whole record as its value). Empty when the documents are equal.
     """
     changes: list[Change] = []
-    _diff(old.to_dict(), new.to_dict(), "", changes)
+    before, after = old.to_dict(), new.to_dict()
+    for key, value in after.items():
+        if key not in before and isinstance(value, dict):
+            # a section new in this version (the first measurement run): list what it adds,
+            # field by field and record by record, rather than one opaque "added" value
+            before[key] = {k: [] if isinstance(v, list) else _MISSING for k, v in value.items()}
+            before[key] = {k: v for k, v in before[key].items() if v is not _MISSING}
+    _diff(before, after, "", changes)
     return changes
 
 
@@ -110,6 +117,10 @@ def _diff(old: Any, new: Any, path: str, out: list[Change]) -> None:
 
 def _diff_list(old: list[Any], new: list[Any], path: str, out: list[Change]) -> None:
     old_labels, new_labels = item_labels(old), item_labels(new)
+    if not old and new_labels is not None:
+        old_labels = []
+    if not new and old_labels is not None:
+        new_labels = []
     if old_labels is not None and new_labels is not None:
         before = dict(zip(old_labels, old, strict=True))
         after = dict(zip(new_labels, new, strict=True))

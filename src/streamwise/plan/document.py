@@ -15,14 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "TEAMS",
+    "BudgetLine",
     "Claim",
     "Evidence",
     "Goal",
     "Kpi",
+    "KpiActual",
+    "LiftLine",
+    "MeasurementSection",
     "Milestone",
     "PersonaCard",
     "PlanDocument",
     "Positioning",
+    "Recommendation",
     "SegmentScore",
     "StrategySection",
     "Target",
@@ -154,6 +159,70 @@ class Milestone(_Frozen):
     goal: str | None = None
 
 
+class KpiActual(_Frozen):
+    """Plan against actual for one KPI at the time of a measurement run.
+
+    ``progress`` is the share of the way from baseline to target reached (1 = target met;
+    negative = moved the wrong way); ``expected`` the share of the plan period elapsed.
+    """
+
+    id: str
+    actual: float | None
+    progress: float | None
+    expected: float
+    status: Literal["met", "on track", "behind", "no data"]
+    evidence: tuple[Evidence, ...] = ()
+
+
+class LiftLine(_Frozen):
+    """A campaign's measured incremental effect on one group (``all``, a segment or persona)."""
+
+    id: str
+    campaign: str
+    group: str
+    treated: int
+    holdout: int
+    conversion_lift: float | None
+    conversion_lift_low: float | None
+    conversion_lift_high: float | None
+    incremental_revenue: float | None
+    iroas: float | None = None
+
+
+class BudgetLine(_Frozen):
+    """Media spend per period for one channel: now and as the optimiser recommends."""
+
+    id: str
+    current: float
+    recommended: float
+    roi: float | None = None
+    marginal_roi: float | None = None
+
+
+class Recommendation(_Frozen):
+    """A change to the plan that a measurement run recommends, for a team to decide on."""
+
+    id: str
+    area: Literal["kpi", "campaign", "persona", "budget", "segment"]
+    owner: Team
+    text: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+class MeasurementSection(_Frozen):
+    """What the latest measurement run found: KPIs against plan, campaign lifts, segment value,
+    the recommended media budget and the changes it recommends
+    (:mod:`streamwise.measure.feedback`)."""
+
+    as_of: date
+    kpis: tuple[KpiActual, ...] = ()
+    lifts: tuple[LiftLine, ...] = ()
+    segment_value: dict[str, float] = Field(default_factory=dict)
+    budget: tuple[BudgetLine, ...] = ()
+    budget_outcome: dict[str, float] = Field(default_factory=dict)
+    recommendations: tuple[Recommendation, ...] = ()
+
+
 class PlanDocument(_Frozen):
     """The marketing plan."""
 
@@ -172,10 +241,15 @@ class PlanDocument(_Frozen):
     kpis: tuple[Kpi, ...]
     timeline: tuple[Milestone, ...]
     inputs: dict[str, Any] = Field(default_factory=dict)
+    measurement: MeasurementSection | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data (dates as ISO strings)."""
-        return self.model_dump(mode="json")
+        """Plain JSON-ready data (dates as ISO strings); no ``measurement`` key before the first
+        measurement run, so plans saved before it existed keep their content hash."""
+        data = self.model_dump(mode="json")
+        if data.get("measurement") is None:
+            data.pop("measurement", None)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlanDocument:

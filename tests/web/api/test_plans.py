@@ -15,8 +15,8 @@ def test_list_has_the_demo_plan_with_its_latest_version(api) -> None:
     assert r.status_code == 200
     [plan] = r.json()["items"]
     assert plan["name"] == "Marketing plan"
-    assert plan["versions"] == 1
-    assert plan["latest"]["version"] == 1
+    assert plan["versions"] == 2  # built, then measured by the demo's feedback run
+    assert plan["latest"]["version"] == 2
     assert len(plan["latest"]["content_hash"]) == 64
 
 
@@ -26,9 +26,11 @@ def test_latest_and_given_version_carry_the_document(api) -> None:
     doc = latest.json()["document"]
     assert doc["name"] == "Marketing plan"
     assert doc["personas"]
-    assert api.get(f"{PLAN}/versions/1", scope="read").json() == latest.json()
+    assert doc["measurement"]["kpis"]  # the demo's measurement run
+    assert api.get(f"{PLAN}/versions/2", scope="read").json() == latest.json()
+    assert "measurement" not in api.get(f"{PLAN}/versions/1", scope="read").json()["document"]
     versions = api.get(f"{PLAN}/versions", scope="read").json()["items"]
-    assert [v["version"] for v in versions] == [1]
+    assert [v["version"] for v in versions] == [1, 2]
 
 
 def test_unknown_plan_or_version_is_404(api) -> None:
@@ -37,7 +39,7 @@ def test_unknown_plan_or_version_is_404(api) -> None:
     assert "Marketing plan" in r.json()["detail"]  # says which plans exist
     missing = api.get(f"{PLAN}/versions/7", scope="read")
     assert missing.status_code == 404
-    assert "versions are 1–1" in missing.json()["detail"]
+    assert "versions are 1–2" in missing.json()["detail"]
     assert api.get("/plans/nope/versions", scope="read").status_code == 404
     assert api.get(f"{PLAN}/versions/0", scope="read").status_code == 422
 
@@ -48,14 +50,14 @@ def test_save_adds_a_version_with_the_key_as_author(api) -> None:
     r = api.post("/plans", json={"document": doc, "note": "sharpened"})
     assert r.status_code == 201, r.text
     saved = r.json()
-    assert saved["version"] == 2
+    assert saved["version"] == 3
     assert saved["author"] == "api key test admin"
     assert saved["note"] == "sharpened"
-    assert [v.version for v in plan_versions(api.workspace.operational())] == [1, 2]
+    assert [v.version for v in plan_versions(api.workspace.operational())] == [1, 2, 3]
     assert api.get(PLAN, scope="read").json()["document"]["summary"] == "A sharper summary."
     again = api.post("/plans", json={"document": doc})
     assert again.status_code == 200  # unchanged: nothing saved
-    assert again.json()["version"] == 2
+    assert again.json()["version"] == 3
 
 
 def test_save_a_new_plan_name_starts_at_version_1(api) -> None:
@@ -77,7 +79,7 @@ def test_save_refuses_invalid_documents_and_read_keys(api) -> None:
     assert any(e["field"].startswith("document.currency") for e in r.json()["errors"])
     assert api.post("/plans", json={"document": doc, "note": "x" * 2001}).status_code == 422
     assert api.post("/plans", json={"note": "no document"}).status_code == 422
-    assert len(plan_versions(api.workspace.operational())) == 1
+    assert len(plan_versions(api.workspace.operational())) == 2
 
 
 def test_a_nan_in_a_saved_plan_becomes_null(api) -> None:

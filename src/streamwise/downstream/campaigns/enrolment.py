@@ -20,7 +20,7 @@ from sqlalchemy import select
 from streamwise.downstream.audiences import Audience, FrequencyCap, apply_rules, resolve
 from streamwise.downstream.audiences.rules import RuleResult
 from streamwise.downstream.audiences.suppression import suppressed
-from streamwise.downstream.campaigns.assignment import assign
+from streamwise.downstream.campaigns.assignment import assign, uniform_draws
 from streamwise.downstream.campaigns.ledger import Enrolment, enrol
 from streamwise.downstream.campaigns.settings import CampaignSettings, TextMessage
 from streamwise.downstream.campaigns.windows import next_send_time
@@ -125,7 +125,22 @@ def enrol_audience(
     """Resolve the audience, apply the rules, draw the arms and write the ledger rows; returns
     how many were written and who the rules left out (reason → count)."""
     found = resolve(workspace, Audience(name=c.name, filter=c.audience), at=now)
-    rules = apply_campaign_rules(workspace, c, s, found.members, now)
+    members = found.members
+    if s.exclude_campaigns:
+        with session_factory(workspace.operational())() as session:
+            taken = set(
+                session.scalars(
+                    select(CampaignSend.customer_id).where(
+                        CampaignSend.campaign_id.in_(s.exclude_campaigns)
+                    )
+                )
+            )
+        members = members[~members["customer_id"].astype(str).isin(taken)]
+    if s.test is not None:
+        # the test's share: a keyed draw of its own, independent of the arms' draws
+        draws = uniform_draws(f"{c.seed}:test", members["customer_id"].astype(str).tolist())
+        members = members[draws < s.test.share]
+    rules = apply_campaign_rules(workspace, c, s, members, now)
     kept = rules.kept
     weights = {k: v.weight for k, v in s.variants.items()}
     arms = assign(kept["customer_id"].astype(str), seed=c.seed, variants=weights, holdout=s.holdout)

@@ -106,6 +106,24 @@ class TextMessage(_Strict):
         return "Reply STOP to opt out." if self.kind == "sms" else ""
 
 
+class ABTest(_Strict):
+    """An A/B test on a share of the audience; the winner goes to the rest afterwards
+    (``streamwise campaign decide`` / ``rollout``)."""
+
+    share: float = Field(gt=0, lt=1, description="Share of the audience in the test.")
+    metric: Literal["open_rate", "click_rate", "conversion_rate"] = Field(
+        "click_rate", description="What the winner must win on (per message sent)."
+    )
+    chance_to_win: float = Field(0.95, gt=0.5, lt=1, description="Bayesian chance to beat all.")
+    min_per_arm: int = Field(200, ge=1, description="Fewer sends in an arm: no decision yet.")
+    guardrails: dict[Literal["unsubscribe_rate", "open_rate", "click_rate"], float] = Field(
+        default_factory=lambda: {"unsubscribe_rate": 0.002},
+        description="Metric → largest acceptable rise (unsubscribes) or fall (opens, clicks) "
+        "of the winner against the fallback, in absolute rate.",
+    )
+    fallback: str | None = Field(None, description="Variant sent when the test is inconclusive.")
+
+
 class CampaignSettings(_Strict):
     """Everything a campaign needs besides its name, channel and audience."""
 
@@ -127,11 +145,20 @@ class CampaignSettings(_Strict):
     budget: float | None = Field(None, ge=0, description="Spend at most this (currency).")
     cost_per_message: float = Field(0.0, ge=0, description="What one sent message costs.")
     batch_size: int = Field(100, ge=1, le=10_000)
+    test: ABTest | None = Field(None, description="Test on a share first, then roll out.")
+    exclude_campaigns: tuple[int, ...] = Field(
+        (), description="Leave out everyone in these campaigns' ledgers (a rollout's test)."
+    )
 
     @model_validator(mode="after")
     def _content(self) -> CampaignSettings:
         if self.posts:
             return self  # a content campaign: its posts are its messages
+        if self.test is not None:
+            if len(self.variants) < 2:
+                raise ValueError("an A/B test (test) needs at least two variants")
+            if self.test.fallback is not None and self.test.fallback not in self.variants:
+                raise ValueError(f"test.fallback {self.test.fallback!r} is not a variant")
         if not self.variants or sum(x.weight for x in self.variants.values()) <= 0:
             raise ValueError("give at least one variant with a positive weight (or posts)")
         if self.text_message is not None:
