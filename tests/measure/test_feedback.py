@@ -209,3 +209,49 @@ def test_cli_lift_diff_and_a_second_run_that_changes_nothing(demo: dict) -> None
     assert "Plan against actual" in again.stdout
     with Workspace.open(demo["workspace"]) as w:
         assert [v.version for v in plan_versions(w)] == [1, 2]  # same data: nothing new
+
+
+@pytest.mark.slow
+def test_cli_attribution_and_experiment_on_the_demo(demo: dict) -> None:
+    runner = CliRunner()
+    ws = str(demo["workspace"])
+    out = runner.invoke(app, ["measure", "attribution", "-w", ws, "--order", "2", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    rows = pd.DataFrame(data["rows"])
+    assert set(rows["model"]) == {
+        "first",
+        "last",
+        "linear",
+        "position",
+        "time_decay",
+        "markov2",
+        "shapley",
+    }
+    with Workspace.open(demo["workspace"]) as w:
+        con = w.duckdb()
+        converted = con.execute("SELECT sum(conversions) FROM attribution_paths").fetchall()[0][0]
+        saved = con.execute("SELECT count(*) FROM channel_attribution").fetchall()[0][0]
+    assert saved == len(rows)
+    for model, part in rows.groupby("model"):  # every model credits every conversion once
+        assert part["conversions"].sum() == pytest.approx(converted), model
+        assert part["share"].sum() == pytest.approx(1.0), model
+    markov = rows[rows["model"] == "markov2"]
+    assert markov["removal_effect"].between(0, 1).all()
+    table = runner.invoke(app, ["measure", "attribution", "-w", ws, "--model", "last"])
+    assert table.exit_code == 0
+    assert "Conversions credited" in table.stdout
+    bad = runner.invoke(app, ["measure", "attribution", "-w", ws, "--model", "magic"])
+    assert bad.exit_code == 1
+    assert "unknown attribution model" in bad.output
+    exp = runner.invoke(
+        app,
+        ["measure", "experiment", "--control", "10000:1000", "--treatment", "10000:1100", "--json"],
+    )
+    assert exp.exit_code == 0, exp.output
+    result = json.loads(exp.stdout)
+    assert result["result"]["chance_to_win"] == pytest.approx(0.986, abs=1e-3)
+    assert result["srm_p_value"] == pytest.approx(1.0)
+    typo = runner.invoke(app, ["measure", "experiment", "--control", "10k", "--treatment", "1:1"])
+    assert typo.exit_code == 1
+    assert "N:CONVERSIONS" in typo.output

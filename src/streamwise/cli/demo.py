@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -294,6 +295,9 @@ def print_feedback(run: Any) -> None:
     lifts = run.lifts[run.lifts["group"] == "all"]
     for r in lifts.itertuples(index=False):
         lo, hi = r.conversion_lift_low, r.conversion_lift_high
+        if pd.isna(r.conversion_lift):
+            console.print(f"Lift of [bold]{escape(str(r.campaign))}[/]: too few recipients.")
+            continue
         console.print(
             f"Lift of [bold]{escape(str(r.campaign))}[/] against its holdout: "
             f"{r.conversion_lift:+.2%} conversions per send (95% CI {lo:+.2%} to {hi:+.2%}), "

@@ -181,3 +181,160 @@ def feedback_cmd(
     else:
         console.print(f"Dry run: {len(run.changes)} changes, nothing saved.")
         print_changes(run.changes[:40])
+
+
+def _counts(text: str, what: str) -> tuple[int, int]:
+    from streamwise.errors import ConfigError
+
+    try:
+        n, k = (int(x.replace(",", "").replace("_", "")) for x in text.split(":"))
+    except ValueError:
+        raise ConfigError(f"{what} must be N:CONVERSIONS, e.g. 10000:1100 (got {text!r})") from None
+    return n, k
+
+
+@app.command("experiment")
+@errors
+def experiment_cmd(
+    control: Annotated[str, typer.Option(help="Control arm as N:CONVERSIONS, e.g. 10000:1000.")],
+    treatment: Annotated[str, typer.Option(help="Treatment arm as N:CONVERSIONS.")],
+    method: Annotated[
+        Literal["frequentist", "bayesian", "sequential"], typer.Option(help="How to compare.")
+    ] = "bayesian",
+    absolute: Annotated[
+        bool, typer.Option("--absolute", help="Absolute difference instead of relative lift.")
+    ] = False,
+    alpha: Annotated[float, typer.Option(min=0.0001, max=0.5, help="1 − interval level.")] = 0.05,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare two arms of a conversion test (as GrowthBook's engine does): the lift with its
+    interval, the p-value or the chance to win and the expected loss, and a sample-ratio check
+    (for an intended 50/50 split)."""
+    from streamwise.measure.experiments import ProportionStat, compare, srm_check
+
+    (n_c, k_c), (n_t, k_t) = _counts(control, "--control"), _counts(treatment, "--treatment")
+    c, t = ProportionStat(n=n_c, conversions=k_c), ProportionStat(n=n_t, conversions=k_t)
+    r = compare(c, t, method=method, relative=not absolute, alpha=alpha)
+    srm = srm_check([n_c, n_t], [0.5, 0.5])
+    if as_json:
+        typer.echo(json.dumps({"result": r.to_dict(), "srm_p_value": srm.p_value}, indent=2))
+        return
+    fmt = (lambda v: _pct(v)) if not absolute else (lambda v: f"{v:+.4g}")
+    if r.effect is None:
+        console.print(f"[yellow]No estimate:[/] {escape(str(r.error_message))}")
+        return
+    console.print(
+        f"{method.capitalize()}: {'lift' if not absolute else 'difference'} {fmt(r.effect)} "
+        f"({(1 - alpha):.0%} interval {fmt(r.ci_low)} … {fmt(r.ci_high)})"
+    )
+    if r.p_value is not None:
+        console.print(f"  p-value {r.p_value:.4g}")
+    if r.chance_to_win is not None:
+        console.print(
+            f"  chance to beat control {r.chance_to_win:.1%}; expected loss if shipped "
+            f"{r.risk_treatment:.3g}, if kept {r.risk_control:.3g}"
+        )
+    flag = "[red]mismatch[/]" if srm.mismatch else "ok"
+    console.print(f"  sample ratio {n_c:,} : {n_t:,} (p = {srm.p_value:.3g}): {flag}")
+
+
+@app.command("attribution")
+@errors
+def attribution_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    model: Annotated[
+        Optional[list[str]],  # noqa: UP045 - Typer needs Optional here
+        typer.Option(
+            help="Model (repeat): first, last, linear, position, time_decay, markov, "
+            "shapley; default all."
+        ),
+    ] = None,
+    order: Annotated[int, typer.Option(min=1, max=3, help="Order of the Markov chain.")] = 1,
+    window_hours: Annotated[
+        float,
+        typer.Option(
+            min=0.0, help="An order within this many hours of the last touch converts the journey."
+        ),
+    ] = 24.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Credit conversions to channels from the workspace's touchpoints and orders: the
+    heuristics, Markov removal effects (exact) and Shapley values side by side; saved as
+    table channel_attribution."""
+    from streamwise.measure.attribution.workspace import DEFAULT_MODELS, run_attribution
+
+    with open_workspace(workspace) as ws:
+        run = run_attribution(
+            ws, tuple(model) if model else DEFAULT_MODELS, order=order, window_hours=window_hours
+        )
+    if as_json:
+        typer.echo(json.dumps(run.to_dict(), indent=2, default=float))
+        return
+    pivot = run.pivot("conversions")
+    table = Table(
+        title=f"Conversions credited per channel ({run.journeys:,} journeys, "
+        f"{len(run.paths):,} distinct paths)",
+        title_justify="left",
+    )
+    table.add_column("channel")
+    for col in pivot.columns:
+        table.add_column(str(col), justify="right")
+    for channel, row in pivot.iterrows():
+        table.add_row(escape(str(channel)), *(f"{v:,.1f}" for v in row))
+    console.print(table)
+    effects = run.table.dropna(subset=["removal_effect"])
+    if len(effects):
+        console.print(
+            "Markov removal effects (share of conversions lost without the channel): "
+            + ", ".join(f"{r.channel} {r.removal_effect:.3f}" for r in effects.itertuples())
+        )
+
+
+@app.command("budget")
+@errors
+def budget_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    total: Annotated[
+        Optional[float],  # noqa: UP045 - Typer needs Optional here
+        typer.Option(
+            min=0.0, help="Budget per period (default: today's, the mean of the last 13 weeks)."
+        ),
+    ] = None,
+    max_change: Annotated[
+        Optional[float],  # noqa: UP045 - Typer needs Optional here
+        typer.Option(min=0.0, help="Each channel within ± this share of its current spend."),
+    ] = None,
+    objective: Annotated[
+        Literal["mean", "risk_adjusted", "quantile"],
+        typer.Option(help="Maximise the expected outcome, mean − sd, or a low quantile."),
+    ] = "mean",
+    as_json: JsonOpt = False,
+) -> None:
+    """Allocate a media budget across channels from the response curves the media mix model
+    saved (`streamwise measure mmm`), against today's split: expected outcome with its interval,
+    ROI and marginal ROI per channel, and the chance the new split does better."""
+    from streamwise.errors import ConfigError
+    from streamwise.measure.budget import optimise_budget
+    from streamwise.measure.curves import load_curves
+    from streamwise.measure.feedback import current_spend
+
+    with open_workspace(workspace) as ws:
+        con = ws.duckdb()
+        curves = load_curves(con)
+        spend = current_spend(con)
+    if not curves:
+        raise ConfigError(
+            "no response curves saved yet; fit the media mix model first (streamwise measure mmm)"
+        )
+    current = {ch: spend.get(ch, 0.0) for ch in curves}
+    result = optimise_budget(
+        curves,
+        total if total is not None else sum(current.values()),
+        current=current,
+        max_change=max_change,
+        objective=objective,
+    )
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, default=float))
+        return
+    console.print(escape(str(result)), highlight=False)

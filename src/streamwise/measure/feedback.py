@@ -145,7 +145,7 @@ def _kpi_actual(kpi: Kpi, profiles: pd.DataFrame, con: Any) -> float | None:
         if "competitor_features" not in table_names(con):
             return None
         return float(
-            con.execute("SELECT count(*) FROM competitor_features WHERE gap").fetchone()[0]
+            con.execute("SELECT count(*) FROM competitor_features WHERE gap").fetchall()[0][0]
         )
     if not kpi.evidence:
         return None
@@ -233,7 +233,8 @@ def lift_recommendations(lifts: pd.DataFrame) -> list[Recommendation]:
     showed no measurable lift, stop what lowered them."""
     recs = []
     for row in lifts[lifts["group"] == "all"].itertuples(index=False):
-        who = f" for {row.persona}" if isinstance(row.persona, str) and row.persona else ""
+        named = isinstance(row.persona, str) and row.persona and row.persona not in row.campaign
+        who = f" for {row.persona}" if named else ""
         ev = Evidence(
             table="campaign_lift",
             column="conversion_lift",

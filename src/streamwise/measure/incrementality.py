@@ -24,11 +24,13 @@ reference that observational attribution is checked against.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, and_, case, func, literal, select
 
@@ -130,6 +132,51 @@ class LiftEstimate:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class _Diff:
+    """A difference with its interval and p-value (all None when it cannot be estimated)."""
+
+    effect: float | None = None
+    low: float | None = None
+    high: float | None = None
+    p_value: float | None = None
+
+
+def _diff(r: Any) -> _Diff:
+    return _Diff(r.effect, r.ci_low, r.ci_high, r.p_value)
+
+
+def _proportion_fallback(h: ProportionStat, t: ProportionStat, alpha: float) -> _Diff:
+    """Difference of two proportions when one arm has no variation (say, no held-out
+    recipient converted), where the t-test of :func:`compare` (as gbstats) declines: the
+    Agresti–Caffo interval (Agresti & Caffo 2000, *The American Statistician* 54(4)) and the
+    score test, from statsmodels."""
+    from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
+
+    args = (int(t.conversions), int(t.n), int(h.conversions), int(h.n))
+    low, high = confint_proportions_2indep(
+        *args, method="agresti-caffo", compare="diff", alpha=alpha
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):  # its ratio summaries divide by 0
+        p = test_proportions_2indep(*args, method="score", compare="diff").pvalue
+    effect = t.conversions / t.n - h.conversions / h.n
+    return _Diff(float(effect), float(low), float(high), float(p))
+
+
+def _welch(h: MeanStat, t: MeanStat, alpha: float) -> _Diff:
+    """Welch's interval when one arm has no variation (gbstats declines; the test is still
+    defined by the other arm's variance; Welch 1947, *Biometrika* 34)."""
+    from scipy import stats
+
+    v_t, v_h = t.variance / t.n, h.variance / h.n
+    se = math.sqrt(v_t + v_h)
+    df = (v_t + v_h) ** 2 / (v_t**2 / (t.n - 1) + v_h**2 / (h.n - 1))
+    effect = t.mean - h.mean
+    q = float(stats.t.ppf(1 - alpha / 2, df))
+    p = float(2 * stats.t.sf(abs(effect) / se, df))
+    return _Diff(float(effect), effect - q * se, effect + q * se, p)
+
+
 def recipient_outcomes(engine: Engine, campaign_id: int) -> pd.DataFrame:
     """Per recipient of campaign ``campaign_id``: ``customer_id, arm, sent, converted, revenue``.
 
@@ -224,31 +271,36 @@ def _estimate(
         "cost": cost,
         "confidence": confidence,
     }
-    conv = rev = rel = None
+    conv = rev = rel = _Diff()
+    alpha = 1 - confidence
     if n_t >= 2 and n_h >= 2:
         p_t, p_h = ProportionStat(n=n_t, conversions=c_t), ProportionStat(n=n_h, conversions=c_h)
-        conv = compare(p_h, p_t, method="frequentist", relative=False, alpha=1 - confidence)
+        conv = _diff(compare(p_h, p_t, method="frequentist", relative=False, alpha=alpha))
+        if conv.effect is None:
+            conv = _proportion_fallback(p_h, p_t, alpha)
         if c_h > 0:
-            rel = compare(p_h, p_t, method="frequentist", relative=True, alpha=1 - confidence)
+            rel = _diff(compare(p_h, p_t, method="frequentist", relative=True, alpha=alpha))
         m_t = MeanStat(n=n_t, sum=r_t, sum_squares=val(treated, "revenue_sq"))
         m_h = MeanStat(n=n_h, sum=r_h, sum_squares=val(held, "revenue_sq"))
         if m_t.variance > 0 or m_h.variance > 0:
-            rev = compare(m_h, m_t, method="frequentist", relative=False, alpha=1 - confidence)
-    out["conversion_lift"] = conv.effect if conv else None
-    out["conversion_lift_low"] = conv.ci_low if conv else None
-    out["conversion_lift_high"] = conv.ci_high if conv else None
-    out["conversion_p_value"] = conv.p_value if conv else None
-    out["relative_lift"] = rel.effect if rel else None
+            rev = _diff(compare(m_h, m_t, method="frequentist", relative=False, alpha=alpha))
+            if rev.effect is None:
+                rev = _welch(m_h, m_t, alpha)
+    out["conversion_lift"] = conv.effect
+    out["conversion_lift_low"] = conv.low
+    out["conversion_lift_high"] = conv.high
+    out["conversion_p_value"] = conv.p_value
+    out["relative_lift"] = rel.effect
     for key, src in (
         ("", "conversion_lift"),
         ("_low", "conversion_lift_low"),
         ("_high", "conversion_lift_high"),
     ):
         out[f"incremental_conversions{key}"] = _scaled(out[src], n_t)
-    out["revenue_per_send"] = rev.effect if rev else None
-    out["revenue_per_send_low"] = rev.ci_low if rev else None
-    out["revenue_per_send_high"] = rev.ci_high if rev else None
-    out["revenue_p_value"] = rev.p_value if rev else None
+    out["revenue_per_send"] = rev.effect
+    out["revenue_per_send_low"] = rev.low
+    out["revenue_per_send_high"] = rev.high
+    out["revenue_p_value"] = rev.p_value
     for key in ("", "_low", "_high"):
         out[f"incremental_revenue{key}"] = _scaled(out[f"revenue_per_send{key}"], n_t)
         usable = cost is not None and cost > 0 and out[f"incremental_revenue{key}"] is not None
