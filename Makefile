@@ -23,7 +23,7 @@ $(BIN)/python:
 	$(PIP) install --quiet --upgrade pip
 
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e ".[bayes]"
 	touch $@
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python

@@ -161,6 +161,14 @@ def test_the_demo_measures_its_plan_into_version_2(demo: dict) -> None:
             assert abs(a.progress) < 0.01  # only the baseline's rounding
     assert {a.status for a in v2.measurement.kpis} <= {"on track", "no data", "met"}
     assert v2.measurement.segment_value  # mean CLV per segment
+    # the media mix model saved its curves: the budget is re-allocated within ±30 %
+    lines = {b.id: b for b in v2.measurement.budget}
+    assert set(lines) == {c["channel"] for c in demo["media"].table.to_dict("records")}
+    total = sum(b.current for b in lines.values())
+    assert sum(b.recommended for b in lines.values()) == pytest.approx(total, rel=1e-4)
+    for b in lines.values():
+        assert 0.7 * b.current - 0.01 <= b.recommended <= 1.3 * b.current + 0.01, b.id
+    assert v2.measurement.budget_outcome
     paths = [c.path for c in run.changes]
     assert any(p.startswith("measurement.kpis[") for p in paths)
     assert any(p.startswith("measurement.recommendations[") for p in paths)

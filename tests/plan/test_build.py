@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run_demo(tmp_path_factory.mktemp("plan") / "demo", customers=2_000, seed=42)
+    return run_demo(tmp_path_factory.mktemp("plan") / "demo", customers=2_000, seed=42, mmm_draws=0)
 
 
 @pytest.fixture(scope="module")

@@ -189,7 +189,7 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from streamwise.workspace import Workspace
 
     root = tmp_path_factory.mktemp("reports") / "demo"
-    run_demo(root, customers=2000, seed=42)
+    run_demo(root, customers=2000, seed=42, mmm_draws=0)
     ws = Workspace.open(root)
     try:
         from streamwise.upstream.trends.workspace import run_trends

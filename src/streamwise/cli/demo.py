@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import time
@@ -31,7 +32,9 @@ from streamwise.downstream.sales import hand_off
 from streamwise.downstream.sales.export import write_csv
 from streamwise.downstream.tracking.demo import close_the_loop
 from streamwise.errors import WorkspaceError
+from streamwise.measure.attribution.workspace import run_attribution
 from streamwise.measure.feedback import measure_plan
+from streamwise.measure.mmm.workspace import run_mmm
 from streamwise.plan.build import build_plan
 from streamwise.plan.store import save_plan
 from streamwise.reports.upstream import upstream_report, write_report
@@ -41,13 +44,17 @@ from streamwise.upstream.research.workspace import run_research
 from streamwise.upstream.trends.workspace import run_trends
 from streamwise.workspace import CONFIG_FILE, Workspace
 
-__all__ = ["demo", "print_feedback", "print_loop", "run_demo"]
+__all__ = ["demo", "print_feedback", "print_loop", "print_measurement", "run_demo"]
 
 
-def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False) -> dict:
+def run_demo(
+    directory: Path, customers: int, seed: int, *, force: bool = False, mmm_draws: int = 500
+) -> dict:
     """Build a demo workspace in ``directory`` and run every stage that exists.
 
-    Returns a summary: where things are, row counts per table, quarantine counts.
+    ``mmm_draws`` are the media mix model's draws (and warm-up steps) per chain; 0, or no
+    ``[bayes]`` extra, leaves the model out. Returns a summary: where things are, row counts per
+    table, quarantine counts.
     """
     directory = directory.expanduser().resolve()
     if directory.exists() and any(directory.iterdir()):
@@ -142,7 +149,12 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
                 ws, "meta", directory / "ads" / "meta-lookalike-seed.csv", share=0.1
             )
             bar.update(handing, total=1, completed=1)
-            measuring = bar.add_task("measurement fed back into the plan", total=None)
+            measuring = bar.add_task("attribution and the media mix model", total=None)
+            attribution = run_attribution(ws)
+            media = None
+            if mmm_draws and _has_bayes():
+                media = run_mmm(ws, draws=mmm_draws, tune=mmm_draws, chains=2, seed=seed)
+            bar.update(measuring, description="measurement fed back into the plan")
             feedback = measure_plan(ws, sample_dir / "questionnaire.yaml",
                                     author="streamwise demo")  # fmt: skip
             bar.update(measuring, total=1, completed=1)
@@ -170,6 +182,8 @@ def run_demo(directory: Path, customers: int, seed: int, *, force: bool = False)
         "sales": sales,
         "leads_csv": leads_csv,
         "seed": seed_list,
+        "attribution": attribution,
+        "media": media,
         "feedback": feedback,
         "currency": cfg.currency,
         "seconds": time.perf_counter() - started,
@@ -191,11 +205,14 @@ def demo(
     customers: Annotated[int, typer.Option(help="Customers in the sample business.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same business.")] = 42,
     force: Annotated[bool, typer.Option(help="Replace DIRECTORY if it holds other files.")] = False,
+    mmm_draws: Annotated[
+        int, typer.Option(min=0, help="Media mix model draws per chain (0: leave it out).")
+    ] = 500,
 ) -> None:
     """Run the whole loop on the sample business (Northwind Outfitters, an outdoor-gear
     retailer): generate its data, create a workspace, import every input kind (invalid rows go to
     the quarantine) and run every stage that exists so far."""
-    summary = run_demo(directory, customers, seed, force=force)
+    summary = run_demo(directory, customers, seed, force=force, mmm_draws=mmm_draws)
     counts = summary["counts"]
     table = Table(title="Sample business imported", title_justify="left")
     table.add_column("table")
@@ -240,6 +257,7 @@ def demo(
     console.print(f"  The top 500 with their reasons: {summary['leads_csv']}.")
     console.print("Lookalike seed (top 10 % by CLV, hashed, consent respected):")
     print_export(summary["seed"])
+    print_measurement(summary)
     print_feedback(summary["feedback"])
     ws = summary["workspace"]
     console.print(
@@ -312,3 +330,47 @@ def print_feedback(run: Any) -> None:
     )
     for rec in run.measurement.recommendations[:6]:
         console.print(f"  • [{rec.owner}] {escape(rec.text)}", highlight=False)
+
+
+def _has_bayes() -> bool:
+    """Whether the [bayes] extra (NumPyro, JAX) is installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("numpyro", "jax"))
+
+
+def print_measurement(summary: dict) -> None:
+    """Attribution and the media mix model, beside the planted truth."""
+    truth = json.loads(Path(summary["truth"]).read_text())["commerce"]
+    run = summary["attribution"]
+    effects = run.table.dropna(subset=["removal_effect"]).set_index("channel")["removal_effect"]
+    planted = truth["journeys"]["effects"]
+    console.print(
+        f"Attribution of {run.journeys:,} journeys: Markov removal effects "
+        + ", ".join(f"{ch} {v:.2f}" for ch, v in effects.sort_values(ascending=False).items())
+        + "; planted per-touch effects "
+        + ", ".join(
+            f"{ch} {planted[ch]:.2f}"
+            for ch in effects.sort_values(ascending=False).index
+            if ch in planted
+        )
+        + " (table channel_attribution)."
+    )
+    media = summary["media"]
+    if media is None:
+        console.print("Media mix model left out (install streamwise[bayes] to fit it).")
+        return
+    roi = {c["channel"]: c["roi"] for c in truth["media"]["channels"]}
+    table = Table(
+        title="Media mix model: ROI per channel (90% interval) against the planted ROI",
+        title_justify="left",
+    )
+    for col in ("channel", "ROI", "interval", "planted", "marginal ROI"):
+        table.add_column(col, justify="left" if col == "channel" else "right")
+    for r in media.table.itertuples(index=False):
+        table.add_row(
+            escape(str(r.channel)),
+            f"{r.roi:.2f}",
+            f"{r.roi_low:.2f} … {r.roi_high:.2f}",
+            f"{roi.get(r.channel, float('nan')):.2f}",
+            f"{r.marginal_roi:.2f}",
+        )
+    console.print(table)

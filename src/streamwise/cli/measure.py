@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from streamwise.cli.common import WorkspaceOpt, console, errors, open_workspace
+from streamwise.cli.common import WorkspaceOpt, console, errors, open_workspace, progress
 from streamwise.cli.plan import print_changes
 
 __all__ = ["app"]
@@ -338,3 +338,66 @@ def budget_cmd(
         typer.echo(json.dumps(result.to_dict(), indent=2, default=float))
         return
     console.print(escape(str(result)), highlight=False)
+
+
+@app.command("mmm")
+@errors
+def mmm_cmd(
+    workspace: WorkspaceOpt = Path("."),
+    draws: Annotated[int, typer.Option(min=50, help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option(min=50, help="Warm-up steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option(min=1, help="Chains (run vectorised).")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    value_per_customer: Annotated[
+        Optional[float],  # noqa: UP045 - Typer needs Optional here
+        typer.Option(min=0.0, help="Money per new customer (default: mean first order)."),
+    ] = None,
+    lift_tests: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer needs Optional here
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="CSV of lift tests that calibrate the "
+            "model: channel, start, end, delta_spend, delta_y, sigma.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit the Bayesian media mix model (adstock + Hill saturation per channel, trend, yearly
+    seasonality; NUTS in NumPyro) to weekly spend and new customers: contribution, ROI and
+    marginal ROI per channel with 90% intervals. Saves media_roi and the response curves that
+    `measure budget` and `measure feedback` use. Needs the [bayes] extra."""
+    from streamwise.measure.mmm.workspace import read_lift_tests, run_mmm
+
+    tests = read_lift_tests(lift_tests) if lift_tests is not None else None
+    with open_workspace(workspace) as ws, progress(transient=True) as bar:
+        bar.add_task(f"NUTS: {chains} chains × {tune} + {draws} steps", total=None)
+        run = run_mmm(
+            ws,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            value_per_unit=value_per_customer,
+            lift_tests=tests,
+        )
+    if as_json:
+        typer.echo(json.dumps(run.to_dict(), indent=2, default=float))
+        return
+    table = Table(
+        title=f"Media mix over {run.data.n_weeks} weeks (90% intervals), a new "
+        f"customer worth {run.model.value_per_unit:,.2f}",
+        title_justify="left",
+    )
+    for col in ("channel", "spend", "new customers", "ROI", "interval", "marginal ROI"):
+        table.add_column(col, justify="left" if col == "channel" else "right")
+    for r in run.table.itertuples(index=False):
+        table.add_row(
+            escape(str(r.channel)),
+            f"{r.spend:,.0f}",
+            f"{r.contribution:,.0f}",
+            f"{r.roi:.2f}",
+            f"{r.roi_low:.2f} … {r.roi_high:.2f}",
+            f"{r.marginal_roi:.2f}",
+        )
+    console.print(table)

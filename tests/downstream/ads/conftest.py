@@ -18,7 +18,7 @@ from streamwise.workspace import Workspace
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo business with 1,500 customers (seed 42): customers with ads_consent, CLV,
     segments and a plan with personas."""
-    out = run_demo(tmp_path_factory.mktemp("ads") / "demo", customers=1_500, seed=42)
+    out = run_demo(tmp_path_factory.mktemp("ads") / "demo", customers=1_500, seed=42, mmm_draws=0)
     return Path(out["workspace"])
 
 

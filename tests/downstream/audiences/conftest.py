@@ -15,7 +15,7 @@ from streamwise.workspace import Workspace
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     """The demo business with 2,000 customers (seed 42), every stage run, a plan saved."""
     root = tmp_path_factory.mktemp("audiences") / "demo"
-    run_demo(root, customers=2000, seed=42)
+    run_demo(root, customers=2000, seed=42, mmm_draws=0)
     ws = Workspace.open(root)
     yield ws
     ws.close()

@@ -34,7 +34,7 @@ HOT_VIEWS, COLD_VIEWS = 0.4, 0.02  # site views per day
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo business (3,000 customers, CLV, segments, a plan), built once."""
-    out = run_demo(tmp_path_factory.mktemp("sales") / "demo", customers=3_000, seed=11)
+    out = run_demo(tmp_path_factory.mktemp("sales") / "demo", customers=3_000, seed=11, mmm_draws=0)
     return Path(out["workspace"])
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run_demo(tmp_path_factory.mktemp("loop") / "demo", customers=4_000, seed=7)
+    return run_demo(tmp_path_factory.mktemp("loop") / "demo", customers=4_000, seed=7, mmm_draws=0)
 
 
 def _pooled(results, arm: str) -> ArmResults:

@@ -68,7 +68,7 @@ class Api:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo workspace, built once for the session."""
-    out = run_demo(tmp_path_factory.mktemp("api") / "demo", customers=300, seed=11)
+    out = run_demo(tmp_path_factory.mktemp("api") / "demo", customers=300, seed=11, mmm_draws=0)
     return Path(out["workspace"])
 
 

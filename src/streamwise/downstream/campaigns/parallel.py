@@ -3,7 +3,10 @@ core; DKIM signing and Jinja rendering are CPU-bound), one batch ahead of delive
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
@@ -38,6 +41,12 @@ def _compose(
     return messages, failed
 
 
+def _context() -> multiprocessing.context.BaseContext | None:
+    """Fork (the default, fastest start) unless JAX runs in this process (the media mix model
+    was fitted here): forking a multithreaded JAX process can deadlock, so spawn then."""
+    return multiprocessing.get_context("spawn") if "jax" in sys.modules else None
+
+
 class Composition:
     """Composes batches of ledger rows, in ``workers`` processes or in this one."""
 
@@ -49,7 +58,7 @@ class Composition:
         n = (os.cpu_count() or 1) if workers is None else workers
         self.workers = n if n > 1 and (workers is not None or settings.batch_size >= 200) else 0
         self.pool = (
-            ProcessPoolExecutor(self.workers, initializer=_start,
+            ProcessPoolExecutor(self.workers, initializer=_start, mp_context=_context(),
                                 initargs=(campaign_id, name, settings.model_dump(mode="json"),
                                           secret))
             if self.workers else None
