@@ -212,6 +212,9 @@ def test_cli_lift_diff_and_a_second_run_that_changes_nothing(demo: dict) -> None
     assert diff.exit_code == 0, diff.output
     assert "version 1 → 2" in diff.stdout
     assert "measurement.kpis[" in diff.stdout
+    show = runner.invoke(app, ["plan", "show", "-w", ws])
+    assert show.exit_code == 0
+    assert "Measured on data through" in show.stdout
     again = runner.invoke(app, ["measure", "feedback", "-w", ws, "-q", str(demo["questionnaire"])])
     assert again.exit_code == 0, again.output
     assert "Plan against actual" in again.stdout
@@ -263,3 +266,18 @@ def test_cli_attribution_and_experiment_on_the_demo(demo: dict) -> None:
     typo = runner.invoke(app, ["measure", "experiment", "--control", "10k", "--treatment", "1:1"])
     assert typo.exit_code == 1
     assert "N:CONVERSIONS" in typo.output
+
+
+@pytest.mark.slow
+def test_the_plan_page_shows_the_measurement(demo: dict) -> None:
+    from streamwise.reports.plan import plan_html
+
+    with Workspace.open(demo["workspace"]) as ws:
+        v1, v2 = load_plan(ws, version=1), load_plan(ws, version=2)
+    page = plan_html(v2, version=2)
+    assert "Measurement: plan against actual" in page
+    assert "What the campaigns caused" in page  # the lift chart
+    assert "Media budget: today and recommended" in page
+    for rec in v2.measurement.recommendations:
+        assert rec.text.split(":")[0] in page
+    assert "Measurement: plan against actual" not in plan_html(v1, version=1)

@@ -109,6 +109,20 @@ def print_plan(info: PlanVersionInfo, doc: PlanDocument) -> None:
     if doc.goals or others:
         console.print()
 
+    m = doc.measurement
+    if m is not None:
+        actual = {a.id: a for a in m.kpis}
+        console.print(f"[bold]Measured[/] on data through {m.as_of}:")
+        for kpi in doc.kpis:
+            a = actual.get(kpi.id)
+            if a is not None:
+                now = "no data" if a.actual is None else f"{_num(a.actual)} {escape(kpi.unit)}"
+                done = "" if a.progress is None else f", {a.progress:.0%} of the way"
+                console.print(f"  {escape(kpi.id)}: {now}{done} ({a.status})")
+        for rec in m.recommendations:
+            console.print(f"  • [{rec.owner}] {escape(rec.text)}", highlight=False)
+        console.print()
+
     if doc.timeline:
         table = Table(title="Timeline", title_justify="left")
         for col in ("start", "end", "milestone", "owner", "goal"):

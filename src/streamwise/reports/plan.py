@@ -26,11 +26,13 @@ from streamwise.reports.html import (
     format_cell,
     render_page,
 )
+from streamwise.reports.measure_charts import budget_chart, lift_chart
 
 __all__ = [
     "attractiveness_frame",
     "format_evidence",
     "goals_section",
+    "measurement_section",
     "personas_section",
     "plan_html",
     "plan_sections",
@@ -275,10 +277,15 @@ def goals_section(doc: PlanDocument) -> Section:
             for k in doc.kpis
         ],
         columns=[
-            "KPI", "segment", "baseline → target", "due", "owner", "how measured",
+            "KPI",
+            "segment",
+            "baseline → target",
+            "due",
+            "owner",
+            "how measured",
             "baseline source",
         ],
-    )  # fmt: skip
+    )
     owners = sorted({g.owner for g in doc.goals} | {k.owner for k in doc.kpis})
     lead = (
         f"{len(doc.goals)} goals measured by {len(doc.kpis)} KPIs, owned by "
@@ -324,16 +331,87 @@ def summary_section(doc: PlanDocument, *, version: int | None = None) -> Section
     return Section("Summary", lead=doc.summary, blocks=blocks)
 
 
+def measurement_section(doc: PlanDocument) -> Section | None:
+    """The latest measurement run: KPIs against plan, campaign lift, the media budget and the
+    recommended changes (None before the first run)."""
+    m = doc.measurement
+    if m is None:
+        return None
+    kpis = {k.id: k for k in doc.kpis}
+    status = pd.DataFrame(
+        [
+            {
+                "KPI": kpis[a.id].name if a.id in kpis else a.id,
+                "owner": kpis[a.id].owner if a.id in kpis else "–",
+                "baseline → target": (
+                    f"{_value(kpis[a.id].baseline, kpis[a.id].unit)} → "
+                    f"{_value(kpis[a.id].target, kpis[a.id].unit)}"
+                )
+                if a.id in kpis
+                else "–",
+                "actual": "–"
+                if a.actual is None
+                else _value(a.actual, kpis[a.id].unit)
+                if a.id in kpis
+                else format_cell(a.actual),
+                "progress": "–" if a.progress is None else f"{a.progress:.0%}",
+                "time gone": f"{a.expected:.0%}",
+                "status": a.status,
+            }
+            for a in m.kpis
+        ],
+        columns=["KPI", "owner", "baseline → target", "actual", "progress", "time gone", "status"],
+    )
+    blocks: list = [Table(status, caption=f"Plan against actual, data through {m.as_of}")]
+    lifts = [
+        ln
+        for ln in m.lifts
+        if ln.conversion_lift is not None and (ln.group == "all" or ln.group not in ln.campaign)
+    ]  # a campaign per persona
+    if lifts:
+        frame = pd.DataFrame(
+            [
+                {
+                    "label": f"{ln.campaign} · {ln.group}",
+                    "lift": ln.conversion_lift,
+                    "low": ln.conversion_lift_low,
+                    "high": ln.conversion_lift_high,
+                }
+                for ln in lifts
+            ]
+        )
+        blocks.append(Figure(lift_chart(frame), caption="Campaign lift against the holdout."))
+    if m.budget:
+        frame = pd.DataFrame([b.model_dump() for b in m.budget]).rename(columns={"id": "channel"})
+        blocks.append(
+            Figure(
+                budget_chart(frame[["channel", "current", "recommended"]]),
+                caption="Media spend per period, today and recommended.",
+            )
+        )
+    if m.recommendations:
+        blocks.append(Items(tuple(f"[{r.owner}] {r.text}" for r in m.recommendations)))
+    counts = pd.Series([a.status for a in m.kpis]).value_counts()
+    lead = (
+        f"Measured on data through {m.as_of}: "
+        + ", ".join(f"{n} KPI{'s' if n != 1 else ''} {s}" for s, n in counts.items())
+        + f"; {len(m.recommendations)} recommended changes."
+    )
+    return Section("Measurement: plan against actual", lead=lead, blocks=blocks, id="measurement")
+
+
 def plan_sections(doc: PlanDocument, *, version: int | None = None) -> list[Section]:
     """Every section of the plan page, in reading order."""
-    return [
+    sections = [
         summary_section(doc, version=version),
+        measurement_section(doc),
         targets_section(doc),
         positioning_section(doc),
         personas_section(doc),
         goals_section(doc),
         timeline_section(doc),
     ]
+    return [s for s in sections if s is not None]
 
 
 def plan_html(doc: PlanDocument, *, version: int | None = None) -> str:

@@ -70,7 +70,7 @@ def fit_and_compare(data: MediaData, truth: Any, lift_tests: pd.DataFrame | None
     )
     model.fit(data, lift_tests=lift_tests)
     frame = model.results().to_frame()
-    frame["true_roi"] = [c.roi for c in truth.channels]
+    frame["true_roi"] = pd.Series({c.channel: c.roi for c in truth.channels})
     frame["ratio"] = frame["roi"] / frame["true_roi"]
     print(frame[["true_roi", "roi", "roi_low", "roi_high", "ratio"]])
     return frame
