@@ -113,6 +113,8 @@ def default_sample() -> tuple[MediaData, Any]:
     strict=False,
 )
 def test_default_sample_roi_within_20_percent(default_sample: Any) -> None:
+    """Measured 2026-12-03 with the hold-outs: affiliate +15%, display +3%, email +13%,
+    social +17%, but search +39% and video +39%."""
     data, truth = default_sample
     assert data.n_weeks == len(truth.week_start)
     frame = fit_and_compare(data, truth, holdout_tests(truth, data))

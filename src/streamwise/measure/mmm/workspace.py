@@ -4,6 +4,9 @@ and the results saved where the budget optimiser and the feedback run find them
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +84,12 @@ def run_mmm(
 ) -> MediaMixRun:
     """Fit the media mix model to the workspace's weekly spend and new customers and save
     ``media_roi`` and ``response_curves``."""
+    if "jax" not in sys.modules and importlib.util.find_spec("numpyro") is not None:
+        # one CPU device per chain so the chains run in parallel (2× faster on 2 cores than
+        # vectorised); it must be set before JAX starts, and does nothing on a GPU
+        import numpyro
+
+        numpyro.set_host_device_count(max(chains, os.cpu_count() or 1))
     data = MediaData.from_workspace(workspace)
     value = value_per_unit if value_per_unit is not None else first_order_value(workspace)
     model = MediaMix(
