@@ -389,7 +389,9 @@ def smtp() -> Iterator[tuple[Controller, Recorder]]:
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from streamwise.cli.demo import run_demo
 
-    out = run_demo(tmp_path_factory.mktemp("tracking") / "demo", customers=1_500, seed=42, mmm_draws=0)
+    out = run_demo(
+        tmp_path_factory.mktemp("tracking") / "demo", customers=1_500, seed=42, mmm_draws=0
+    )
     return Path(out["workspace"])
 
 

@@ -58,7 +58,9 @@ def smtp() -> Iterator[tuple[Controller, Recorder]]:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo workspace (customers, segments, plan) built once; tests copy it."""
-    out = run_demo(tmp_path_factory.mktemp("campaigns") / "demo", customers=1_500, seed=42, mmm_draws=0)
+    out = run_demo(
+        tmp_path_factory.mktemp("campaigns") / "demo", customers=1_500, seed=42, mmm_draws=0
+    )
     return Path(out["workspace"])
 
 

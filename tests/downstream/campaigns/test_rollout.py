@@ -76,7 +76,9 @@ def test_the_winner_rolls_out_to_everyone_not_in_the_test(ws, smtp) -> None:
     react(ws, "ab", "click", {"A": 0.05, "B": 0.6})
     d = decide(ws, "ab")
     assert (d.decision.status, d.decision.winner, d.variant) == ("winner", "B", "B"), (
-        d.decision.reasons, d.results.to_dict())
+        d.decision.reasons,
+        d.results.to_dict(),
+    )
     assert any("B" in r for r in d.decision.reasons)
     _, new_id = rollout(ws, "ab")
     assert rollout(ws, "ab")[1] == new_id  # created once
@@ -89,7 +91,8 @@ def test_the_winner_rolls_out_to_everyone_not_in_the_test(ws, smtp) -> None:
     assert set(rolled.values()) <= {"B", HOLDOUT}
     subjects = {email.message_from_bytes(m, policy=policy.default)["Subject"]
                 for m in server.messages[before:]}  # fmt: skip
-    assert subjects and all(s.startswith("Weekend plans") for s in subjects)  # B's subject
+    assert subjects
+    assert all(s.startswith("Weekend plans") for s in subjects)
     ids = server.message_ids()
     assert len(ids) == len(set(ids))
 
@@ -120,7 +123,8 @@ def test_an_inconclusive_test_falls_back_and_too_few_sends_wait(ws, smtp) -> Non
     runner = CliRunner()
     out = runner.invoke(app, ["campaign", "decide", "ab", "-w", str(ws.root)])
     assert out.exit_code == 0, out.output
-    assert "inconclusive" in out.output and "B" in out.output
+    assert "inconclusive" in out.output
+    assert "B" in out.output
 
 
 def test_settings_refuse_a_test_without_two_variants(ws, smtp) -> None:
@@ -129,6 +133,6 @@ def test_settings_refuse_a_test_without_two_variants(ws, smtp) -> None:
     del one["variants"]["B"]
     with pytest.raises(ConfigError, match="at least two variants"):
         create_campaign(ws, "ab", audience=AUDIENCE, settings=one)
+    create_campaign(ws, "plain", audience=AUDIENCE, settings=settings(controller.port))
     with pytest.raises(ConfigError, match="not an A/B test"):
-        create_campaign(ws, "plain", audience=AUDIENCE, settings=settings(controller.port))
         decide(ws, "plain")

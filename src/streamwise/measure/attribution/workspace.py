@@ -98,7 +98,10 @@ def run_attribution(
     ibis_con = workspace.analytics()
     touches = ibis_con.table("touchpoints")
     journey = None
-    if use_journey_ids and con.execute("SELECT count(journey_id) FROM touchpoints").fetchall()[0][0]:
+    if (
+        use_journey_ids
+        and con.execute("SELECT count(journey_id) FROM touchpoints").fetchall()[0][0]
+    ):
         journey = "journey_id"
     paths = build_paths(
         touches,
