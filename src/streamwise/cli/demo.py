@@ -48,10 +48,18 @@ __all__ = ["demo", "print_feedback", "print_loop", "print_measurement", "run_dem
 
 
 def run_demo(
-    directory: Path, customers: int, seed: int, *, force: bool = False, mmm_draws: int = 500
+    directory: Path,
+    customers: int,
+    seed: int,
+    *,
+    force: bool = False,
+    mmm_draws: int = 500,
+    measure: bool = True,
 ) -> dict:
     """Build a demo workspace in ``directory`` and run every stage that exists.
 
+    ``measure=False`` stops after the sales hand-off (no attribution, model or feedback run:
+    the plan stays at version 1 and its evidence matches the tables it was built from).
     ``mmm_draws`` are the media mix model's draws (and warm-up steps) per chain; 0, or no
     ``[bayes]`` extra, leaves the model out. Returns a summary: where things are, row counts per
     table, quarantine counts.
@@ -149,15 +157,17 @@ def run_demo(
                 ws, "meta", directory / "ads" / "meta-lookalike-seed.csv", share=0.1
             )
             bar.update(handing, total=1, completed=1)
-            measuring = bar.add_task("attribution and the media mix model", total=None)
-            attribution = run_attribution(ws)
-            media = None
-            if mmm_draws and _has_bayes():
-                media = run_mmm(ws, draws=mmm_draws, tune=mmm_draws, chains=2, seed=seed)
-            bar.update(measuring, description="measurement fed back into the plan")
-            feedback = measure_plan(ws, sample_dir / "questionnaire.yaml",
-                                    author="streamwise demo")  # fmt: skip
-            bar.update(measuring, total=1, completed=1)
+            attribution = media = feedback = None
+            if measure:
+                measuring = bar.add_task("attribution and the media mix model", total=None)
+                attribution = run_attribution(ws)
+                if mmm_draws and _has_bayes():
+                    media = run_mmm(ws, draws=mmm_draws, tune=mmm_draws, chains=2, seed=seed)
+                bar.update(measuring, description="measurement fed back into the plan")
+                feedback = measure_plan(
+                    ws, sample_dir / "questionnaire.yaml", author="streamwise demo"
+                )
+                bar.update(measuring, total=1, completed=1)
     return {
         "workspace": directory,
         "sample": sample_dir,
