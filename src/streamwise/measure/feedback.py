@@ -45,6 +45,7 @@ __all__ = [
     "FeedbackResult",
     "current_spend",
     "kpi_actuals",
+    "lift_lines",
     "lift_recommendations",
     "measure_plan",
 ]
@@ -119,7 +120,7 @@ class FeedbackResult:
         }
 
 
-def _read_evidence(ev: Evidence, profiles: pd.DataFrame, con: Any) -> float | None:
+def _read_evidence(ev: Evidence, profiles: pd.DataFrame) -> float | None:
     """The current value behind one piece of a KPI's evidence."""
     if ev.table == "segment_profiles":
         rows = profiles[
@@ -151,7 +152,7 @@ def _kpi_actual(kpi: Kpi, profiles: pd.DataFrame, con: Any) -> float | None:
         return None
     metric = kpi.evidence[0].key.get("metric")
     values = [
-        _read_evidence(ev, profiles, con)
+        _read_evidence(ev, profiles)
         for ev in kpi.evidence
         if ev.table == "segment_profiles" and ev.key.get("metric") == metric
     ]
