@@ -23,10 +23,11 @@ def venv_python(name: str, packages: list[str]) -> str:
     return str(python)
 
 
-def run(python: str, code: str, arg: Path | str) -> dict:
-    """Run ``code`` with ``python -c`` in its own process (``arg`` as its argument); return the
+def run(python: str, code: str, *args: Path | str) -> dict:
+    """Run ``code`` with ``python -c`` in its own process (``args`` as its arguments); return the
     JSON object on its last output line, with ``peak_mib``, the process's peak resident memory."""
-    proc = subprocess.Popen([python, "-c", code, str(arg)], stdout=subprocess.PIPE, text=True)
+    command = [python, "-c", code, *map(str, args)]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     out = proc.stdout.read() if proc.stdout else ""
     if status != 0:

@@ -4,16 +4,12 @@ Truth: :mod:`streamwise.data.sample.media` (Jin et al. 2017: geometric adstock, 
 at ``business.truth.commerce.media``; ROI = contributed revenue / spend, with revenue per
 customer the truth's ``first_order_value``.
 
-What the data can tell (measured 2026-12-03, see docs/mmm.md "How well it recovers"): at the
-default size (20,000 customers, ~128 signups a week, Poisson noise ~9%) even a least-squares fit
-that knows every adstock and saturation parameter and the baseline's exact shape leaves standard
-errors of 23% (search), 28% (affiliate) and 77% (email) on the always-on channels' ROI, and that
-realisation puts video 21% above its truth. No estimator can put every channel within 20% there.
-So the acceptance test is run where the data are informative — the same media plan at 2 million
-customers — with hold-out lift tests for the three always-on channels (search, affiliate, email),
-whose level spend never varies enough to separate them from the baseline (Chan & Perry 2017);
-the default-size test (on the generated tables: spend, and new customers per signup week)
-checks the same within 20% as an expected failure.
+At the default size (20,000 customers, ~128 signups a week, Poisson noise ~9%) the data pin each
+channel only because the sample's spend varies on each channel's own clock (every channel goes
+dark now and then) and media drive most acquisitions; a least-squares fit that knows every
+adstock and saturation parameter leaves standard errors of 6-10% on the ROIs (measured
+2026-12-03). The model is fitted on the generated tables (spend, and new customers per signup
+week) alone, and again with hold-out lift tests (the loop's calibration).
 """
 
 from __future__ import annotations
@@ -77,9 +73,9 @@ def fit_and_compare(data: MediaData, truth: Any, lift_tests: pd.DataFrame | None
 
 
 @pytest.mark.slow
-def test_recovers_planted_roi_within_20_percent_when_data_are_informative() -> None:
-    """The default media plan (seed 42) at 2M customers; measured 2026-12-03: every channel
-    within 7% (search +7%, social 0%, display -1%, video -1%, affiliate -4%, email +6%)."""
+def test_recovery_tightens_with_more_customers() -> None:
+    """The default media plan (seed 42) at 2M customers, with the hold-outs; measured
+    2026-12-03: every channel within 2%."""
     from streamwise.data.sample.commerce import _MEDIA, _rng
     from streamwise.data.sample.config import SampleConfig
 
@@ -89,7 +85,7 @@ def test_recovers_planted_roi_within_20_percent_when_data_are_informative() -> N
     outcome = pd.Series(truth.acquisitions, index=pd.to_datetime(list(truth.week_start)))
     data = MediaData.from_frames(plan.spend, outcome)
     frame = fit_and_compare(data, truth, holdout_tests(truth, data))
-    assert (frame["ratio"] - 1).abs().max() <= 0.2
+    assert (frame["ratio"] - 1).abs().max() <= 0.05
 
 
 @pytest.fixture(scope="module")
@@ -107,15 +103,33 @@ def default_sample() -> tuple[MediaData, Any]:
     return MediaData.from_frames(biz.tables["spend"], outcome), truth
 
 
+@pytest.fixture(scope="module")
+def plain_fit(default_sample: Any) -> pd.DataFrame:
+    """ROIs fitted on the default sample's data alone."""
+    data, truth = default_sample
+    return fit_and_compare(data, truth, None)
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="20,000 customers are too few to pin every channel's ROI within 20% (see module doc)",
-    strict=False,
-)
-def test_default_sample_roi_within_20_percent(default_sample: Any) -> None:
-    """Measured 2026-12-03 with the hold-outs: affiliate +15%, display +3%, email +13%,
-    social +17%, but search +39% and video +39%."""
+def test_default_sample_roi_within_20_percent(default_sample: Any, plain_fit: pd.DataFrame) -> None:
+    """From the data alone. Measured 2026-12-03: every channel within 14% (social +13%)."""
     data, truth = default_sample
     assert data.n_weeks == len(truth.week_start)
+    frame = plain_fit
+    assert (frame["ratio"] - 1).abs().max() <= 0.2
+    inside = (frame["roi_low"] <= frame["true_roi"]) & (frame["true_roi"] <= frame["roi_high"])
+    assert inside.sum() >= 5  # 94% intervals: at most one of six may miss
+
+
+@pytest.mark.slow
+def test_lift_tests_calibrate_the_default_sample(
+    default_sample: Any, plain_fit: pd.DataFrame
+) -> None:
+    """Hold-outs of search, affiliate and email keep every channel within 20% (measured
+    2026-12-03: social +16%, the others within 7%) and narrow the tested channels' intervals."""
+    data, truth = default_sample
+    plain = plain_fit
     frame = fit_and_compare(data, truth, holdout_tests(truth, data))
     assert (frame["ratio"] - 1).abs().max() <= 0.2
+    width = (frame["roi_high"] - frame["roi_low"]) / (plain["roi_high"] - plain["roi_low"])
+    assert (width[list(ALWAYS_ON)] < 1.0).all()
