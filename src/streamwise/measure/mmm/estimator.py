@@ -133,9 +133,7 @@ def _constrained(model: Any, samples: dict[str, Any]) -> dict[str, np.ndarray]:
     import jax
     from numpyro.infer.util import constrain_fn
 
-    fn = jax.jit(
-        lambda z: constrain_fn(model, (), {}, z, return_deterministic=True, batch_ndims=2)
-    )
+    fn = jax.jit(lambda z: constrain_fn(model, (), {}, z, return_deterministic=True, batch_ndims=2))
     return {k: np.asarray(v) for k, v in fn(samples).items()}
 
 
