@@ -403,13 +403,13 @@ def measure_plan(
         Save the new version (otherwise only return it).
     """
     from streamwise.measure.incrementality import workspace_lift
-    from streamwise.plan.build import _data_through
+    from streamwise.plan.build import data_through
     from streamwise.plan.personas import build_personas
     from streamwise.plan.profiles import build_profiles
 
     previous, document = load_plan_version(workspace, name)
     con = workspace.duckdb()
-    when = as_of or _data_through(con)
+    when = as_of or data_through(con)
     segment_question = str(document.inputs.get("segment_question", "segment_self"))
     profiles = build_profiles(
         workspace, questionnaire, brand=document.brand, segment_question=segment_question

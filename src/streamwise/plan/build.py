@@ -19,7 +19,7 @@ from streamwise.plan.positioning import positioning
 from streamwise.plan.profiles import SegmentProfiles, build_profiles
 from streamwise.plan.strategy import attractiveness, check_weights, sensitivity, targeting
 
-__all__ = ["DEFAULT_AMBITION", "DEFAULT_OWNERS", "PlanBuild", "build_plan"]
+__all__ = ["DEFAULT_AMBITION", "DEFAULT_OWNERS", "PlanBuild", "build_plan", "data_through"]
 
 DEFAULT_OWNERS = {"product": "Head of Product", "sales": "Head of Sales",
                   "marketing": "Head of Marketing"}  # fmt: skip
@@ -41,7 +41,9 @@ def _table(con: Any, name: str) -> pd.DataFrame | None:
     return con.execute(f'SELECT * FROM "{name}"').df()  # noqa: S608 - fixed names
 
 
-def _data_through(con: Any) -> date:
+def data_through(con: Any) -> date:
+    """The last day the workspace's data cover: the last order, else the last survey answer,
+    else today. A plan is built, and measured, as of this day."""
     last = con.execute("SELECT max(order_date) FROM orders").fetchone()[0]
     if last is None:
         last = con.execute("SELECT max(answered_at) FROM survey_responses").fetchone()[0]
@@ -73,7 +75,7 @@ def build_plan(
     profiles = build_profiles(workspace, questionnaire, brand=brand,
                               segment_question=segment_question)  # fmt: skip
     con = workspace.duckdb()
-    through = _data_through(con)
+    through = data_through(con)
     start = (through.replace(day=1) + timedelta(days=32)).replace(day=1)
     end = date(start.year + 1, start.month, 1) - timedelta(days=1)
     personas = build_personas(profiles, currency=currency, seed=seed)

@@ -164,8 +164,8 @@ class MediaMix:
         How NumPyro runs the chains: ``"parallel"`` (default: one JAX device per chain; on CPU
         the devices exist only if ``numpyro.set_host_device_count(chains)`` ran before JAX
         started, otherwise this falls back to ``"vectorized"``), ``"vectorized"`` (chains batched
-        in one device) or ``"sequential"``. Measured on 2 cores, 156 weeks x 8 channels,
-        2 x (1000 + 1000): parallel 42 s, vectorized 111 s (with target_accept 0.9).
+        in one device) or ``"sequential"``. Measured on 2 cores, 156 weeks x 8 channels, Hill,
+        2 x (1000 + 1000): parallel 20-28 s; vectorized took 2.6x as long as parallel.
     target_accept
         NUTS target acceptance probability (0.8, NumPyro's and PyMC's default; raise it when
         there are divergent transitions).
