@@ -187,6 +187,9 @@ def keys_revoke(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``serve`` and the ``keys`` group to the ``streamwise`` command."""
+    """Add ``serve`` and the ``keys`` and ``users`` groups to the ``streamwise`` command."""
+    from streamwise.cli.users import users_app
+
     app.command("serve")(errors(serve))
     app.add_typer(keys_app, name="keys")
+    app.add_typer(users_app, name="users")

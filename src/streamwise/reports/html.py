@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 
 from streamwise import __version__
 from streamwise.reports.charts import to_svg
-from streamwise.reports.template import CSS, TEMPLATE
+from streamwise.reports.template import CSS, SECTIONS, TEMPLATE
 
 __all__ = [
     "Block",
@@ -43,6 +43,7 @@ __all__ = [
     "Table",
     "format_cell",
     "render_page",
+    "render_sections",
     "slug",
 ]
 
@@ -255,25 +256,10 @@ def _environment() -> SandboxedEnvironment:
 
 
 _TEMPLATE = _environment().from_string(TEMPLATE)
+_SECTIONS = _environment().from_string(SECTIONS)
 
 
-def render_page(title: str, sections: Sequence[Section], *, subtitle: str | None = None) -> str:
-    """Render sections into one self-contained HTML document.
-
-    Parameters
-    ----------
-    title
-        The page title (``<title>`` and the top heading).
-    sections
-        In order; each gets an anchor and an entry in the table of contents.
-    subtitle
-        A line under the title (who, when, which data).
-
-    Returns
-    -------
-    str
-        HTML with inline CSS and inline SVG charts; no scripts and no external references.
-    """
+def _prepare(sections: Sequence[Section]) -> list[dict[str, Any]]:
     seen: set[str] = set()
     out_sections = []
     n_fig = 0
@@ -295,10 +281,37 @@ def render_page(title: str, sections: Sequence[Section], *, subtitle: str | None
         out_sections.append(
             {"id": anchor, "title": section.title, "lead": section.lead, "blocks": blocks}
         )
+    return out_sections
+
+
+def render_sections(sections: Sequence[Section]) -> Markup:
+    """The sections alone, as an HTML fragment (for a page that has its own layout)."""
+    return Markup(_SECTIONS.render(sections=_prepare(sections)))  # noqa: S704 - escaped by Jinja
+
+
+def render_page(title: str, sections: Sequence[Section], *, subtitle: str | None = None) -> str:
+    """Render sections into one self-contained HTML document.
+
+    Parameters
+    ----------
+    title
+        The page title (``<title>`` and the top heading).
+    sections
+        In order; each gets an anchor and an entry in the table of contents.
+    subtitle
+        A line under the title (who, when, which data).
+
+    Returns
+    -------
+    str
+        HTML with inline CSS and inline SVG charts; no scripts and no external references.
+    """
+    out_sections = _prepare(sections)
     return _TEMPLATE.render(
         title=title,
         subtitle=subtitle,
         sections=out_sections,
+        body=Markup(_SECTIONS.render(sections=out_sections)),  # noqa: S704 - escaped by Jinja
         css=Markup(CSS),  # noqa: S704 - a constant of this package
         version=__version__,
         footer=f"Made by Streamwise {__version__}. This page is self-contained: it runs no "

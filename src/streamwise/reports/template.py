@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["CSS", "TEMPLATE"]
+__all__ = ["CSS", "SECTIONS", "TEMPLATE"]
 
 CSS = """
 :root { --ink: #1d1d1f; --muted: #555; --line: #d9d9de; --soft: #f5f6f8; --accent: #0072B2;
@@ -103,7 +103,14 @@ TEMPLATE = """<!DOCTYPE html>
 {% for s in sections %}<li><a href="#{{ s.id }}">{{ s.title }}</a></li>
 {% endfor %}</ol></nav>
 {% endif %}
-{% for s in sections %}
+{{ body }}</main>
+<footer class="page">{{ footer }}</footer>
+</body>
+</html>
+"""
+
+#: The sections of a page (also rendered on their own, into the dashboard's pages).
+SECTIONS = """{% for s in sections %}
 <section class="report" id="{{ s.id }}" aria-labelledby="{{ s.id }}-h">
 <h2 id="{{ s.id }}-h">{{ s.title }}</h2>
 {% if s.lead %}
@@ -153,8 +160,4 @@ TEMPLATE = """<!DOCTYPE html>
 {% endfor %}
 </section>
 {% endfor %}
-</main>
-<footer class="page">{{ footer }}</footer>
-</body>
-</html>
 """

@@ -21,6 +21,7 @@ from streamwise.downstream.tracking.privacy import Scrubber
 from streamwise.web.auth import RateLimiter, _KeyCache
 from streamwise.web.limits import BodyLimit
 from streamwise.web.logging import RequestLog
+from streamwise.web.pages.routes import install_pages
 from streamwise.web.problems import install_problem_handlers
 
 __all__ = ["create_app"]
@@ -94,6 +95,7 @@ def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) 
     install_problem_handlers(app)
     for name in _ROUTERS:
         app.include_router(importlib.import_module(name).router)
+    install_pages(app)  # the team dashboard: /login, /app/...
 
     @app.get("/healthz", tags=["server"], summary="Liveness: answers 200 while the server runs.")
     async def healthz() -> dict[str, str]:

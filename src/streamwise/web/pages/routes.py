@@ -1,0 +1,295 @@
+"""The dashboard's routes: sign in and out, the overview, the plan with comments, users and the
+audit log. Every page route checks its permission (:func:`~.security.needs`)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from streamwise.errors import DataError
+from streamwise.reports.html import render_sections
+from streamwise.reports.plan import plan_sections
+from streamwise.store.models import AuditEntry, Comment, User
+from streamwise.web.pages.accounts import (
+    ROLES,
+    audit,
+    authenticate,
+    create_user,
+    end_session,
+    list_users,
+    start_session,
+)
+from streamwise.web.pages.overview import latest_plan, overview_sections
+from streamwise.web.pages.render import page
+from streamwise.web.pages.security import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    CanComment,
+    CanManageUsers,
+    CanRead,
+    ForbiddenError,
+    LoginRequiredError,
+)
+
+__all__ = ["install_pages", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+_SEE_OTHER = 303
+MAX_COMMENT = 4000
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path on this site (no scheme, no host, no ``//``): no open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/app"
+    return value
+
+
+def _cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def _login_page(
+    request: Request, *, error: str = "", next_path: str = "/app", username: str = ""
+) -> Response:
+    token = secrets.token_urlsafe(32)
+    response = page(
+        "login.html",
+        title="Sign in",
+        login_csrf=token,
+        next=_safe_next(next_path),
+        error=error,
+        username=username,
+        status_code=401 if error else 200,
+    )
+    _cookie(response, request, LOGIN_COOKIE, token, 3600)
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/app") -> Response:
+    """The sign-in form."""
+    return _login_page(request, next_path=next)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/app",
+) -> Response:
+    """Check the password and start a session (double-submit CSRF token of the login form)."""
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        return _login_page(
+            request, error="The sign-in form expired; try again.", next_path=next,
+            username=username,
+        )  # fmt: skip
+    engine = request.app.state.engine
+    account = authenticate(engine, username, password)
+    if account is None:
+        return _login_page(
+            request,
+            error="That user name and password do not match an active account (after 10 "
+            "failed tries an account is locked for 15 minutes).",
+            next_path=next,
+            username=username,
+        )
+    token = start_session(engine, account)
+    response = RedirectResponse(_safe_next(next), status_code=_SEE_OTHER)
+    _cookie(response, request, SESSION_COOKIE, token, 12 * 3600)
+    response.delete_cookie(LOGIN_COOKIE, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, viewer: CanRead) -> Response:
+    """End the session."""
+    end_session(request.app.state.engine, viewer.token, actor=viewer.account.username)
+    response = RedirectResponse("/login", status_code=_SEE_OTHER)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/app")
+def overview(request: Request, viewer: CanRead) -> Response:
+    """Plan goals and KPIs, plan against actual, what changed."""
+    sections = overview_sections(request.app.state.engine)
+    return page(
+        "sections.html",
+        title="Overview",
+        subtitle="The plan every team works from, and how it is going.",
+        viewer=viewer,
+        path="/app",
+        body=render_sections(sections),
+    )
+
+
+def _comments(engine: Any, plan_name: str) -> dict[str, list[dict[str, Any]]]:
+    with Session(engine) as session:
+        rows = session.execute(
+            select(Comment, User.username, User.display_name)
+            .join(User, User.id == Comment.user_id)
+            .where(Comment.plan_name == plan_name)
+            .order_by(Comment.id)
+        ).all()
+    out: dict[str, list[dict[str, Any]]] = {}
+    for c, username, display in rows:
+        out.setdefault(c.item, []).append(
+            {"who": display or username, "when": c.created_at, "body": c.body}
+        )
+    return out
+
+
+@router.get("/app/plan")
+def plan(request: Request, viewer: CanRead, message: str = "") -> Response:
+    """The plan: targets, positioning, personas, goals, timeline, measurement; comments."""
+    engine = request.app.state.engine
+    found = latest_plan(engine)
+    if found is None:
+        return page(
+            "sections.html",
+            title="Plan",
+            viewer=viewer,
+            path="/app/plan",
+            body=render_sections(overview_sections(engine)),
+        )
+    info, doc = found
+    items = [("plan", "The plan as a whole")]
+    items += [(f"goal:{g.id}", f"Goal: {g.title}") for g in doc.goals]
+    items += [(f"kpi:{k.id}", f"KPI: {k.name}") for k in doc.kpis]
+    return page(
+        "plan.html",
+        title=f"{doc.name}",
+        subtitle=f"Version {info.version}, saved {info.created_at:%Y-%m-%d} by "
+        f"{info.author or 'unknown'}",
+        viewer=viewer,
+        path="/app/plan",
+        body=render_sections(plan_sections(doc, version=info.version)),
+        items=items,
+        comments=_comments(engine, info.name),
+        plan_name=info.name,
+        message=message if message in ("Comment added.",) else "",
+    )
+
+
+@router.post("/app/plan/comments")
+def add_comment(
+    request: Request,
+    item: Annotated[str, Form(max_length=200)],
+    body: Annotated[str, Form(max_length=MAX_COMMENT)],
+    viewer: CanComment,
+) -> Response:
+    """Comment on an item of the latest plan."""
+    engine = request.app.state.engine
+    found = latest_plan(engine)
+    text = body.strip()
+    if found is None or not text:
+        return RedirectResponse("/app/plan", status_code=_SEE_OTHER)
+    info, doc = found
+    known = {"plan"} | {f"goal:{g.id}" for g in doc.goals} | {f"kpi:{k.id}" for k in doc.kpis}
+    if item not in known:
+        raise ForbiddenError(viewer, f"there is no item {item!r} in the plan to comment on")
+    with Session(engine) as session, session.begin():
+        session.add(Comment(plan_name=info.name, item=item, user_id=viewer.account.id, body=text))
+        audit(session, viewer.account.username, "comment.add", f"{info.name}/{item}")
+    return RedirectResponse(
+        f"/app/plan?message=Comment+added.#comments-{item.replace(':', '-')}",
+        status_code=_SEE_OTHER,
+    )
+
+
+@router.get("/app/users")
+def users(request: Request, viewer: CanManageUsers, message: str = "") -> Response:
+    """Users and their roles; a form to add one."""
+    return page(
+        "users.html",
+        title="Users",
+        viewer=viewer,
+        path="/app/users",
+        users=list_users(request.app.state.engine),
+        roles=ROLES,
+        message=message if message.startswith("Added ") else "",
+    )
+
+
+@router.post("/app/users")
+def add_user(
+    request: Request,
+    username: Annotated[str, Form(max_length=100)],
+    password: Annotated[str, Form(max_length=1000)],
+    role: Annotated[str, Form(max_length=20)],
+    viewer: CanManageUsers,
+    display_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Add a user (admin only)."""
+    engine = request.app.state.engine
+    try:
+        create_user(engine, username, password, role, display_name=display_name,
+                    actor=viewer.account.username)  # fmt: skip
+    except DataError as exc:
+        return page(
+            "users.html",
+            title="Users",
+            viewer=viewer,
+            path="/app/users",
+            users=list_users(engine),
+            roles=ROLES,
+            error=str(exc),
+            status_code=422,
+        )
+    return RedirectResponse(f"/app/users?message=Added+{username}.", status_code=_SEE_OTHER)
+
+
+@router.get("/app/audit")
+def audit_log(request: Request, viewer: CanManageUsers) -> Response:
+    """The latest 500 changes: who, what, when."""
+    with Session(request.app.state.engine) as session:
+        rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(500)).all()
+        entries = [
+            {"at": r.at, "actor": r.actor, "action": r.action, "target": r.target,
+             "detail": ", ".join(f"{k}={v}" for k, v in (r.detail or {}).items())}
+            for r in rows
+        ]  # fmt: skip
+    return page("audit.html", title="Audit log", viewer=viewer, path="/app/audit", entries=entries)
+
+
+def install_pages(app: FastAPI) -> None:
+    """Add the dashboard's routes and the handlers of its two refusals to ``app``."""
+    app.include_router(router)
+
+    @app.exception_handler(LoginRequiredError)
+    async def _login(request: Request, exc: LoginRequiredError) -> Response:
+        if request.method in ("GET", "HEAD"):
+            return RedirectResponse(exc.location, status_code=_SEE_OTHER)
+        return HTMLResponse("Sign in first.", status_code=401)
+
+    @app.exception_handler(ForbiddenError)
+    async def _forbidden(request: Request, exc: ForbiddenError) -> Response:
+        return page(
+            "forbidden.html",
+            title="Not allowed",
+            viewer=exc.viewer,
+            reason=exc.reason,
+            status_code=403,
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def _root() -> Response:
+        return RedirectResponse("/app", status_code=_SEE_OTHER)

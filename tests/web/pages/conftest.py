@@ -1,0 +1,137 @@
+"""Fixtures of the dashboard tests: a workspace with a saved plan and a user per role, the real
+app through TestClient, and the same app served by uvicorn for the browser tests."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from streamwise.plan.store import save_plan
+from streamwise.web.app import create_app
+from streamwise.web.pages.accounts import ROLES, create_user
+from streamwise.workspace import Workspace
+
+PASSWORD = "correct horse battery"
+CHROMIUM = Path(os.environ.get("STREAMWISE_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(os.environ.get("STREAMWISE_ARTIFACTS", "test-artifacts")) / "dashboard"
+
+
+def _make_plan() -> Any:
+    """The small valid plan of the report tests (``tests/reports/conftest.py``)."""
+    path = Path(__file__).parents[2] / "reports" / "conftest.py"
+    spec = importlib.util.spec_from_file_location("_report_fixtures", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.make_plan()
+
+
+def _workspace(root: Path) -> Workspace:
+    ws = Workspace.init(root, company="Test Co", brand="Testbrand")
+    ws.upgrade()
+    engine = ws.operational()
+    for role in ROLES:
+        create_user(engine, role, PASSWORD, role, display_name=f"{role.title()} Person")
+    doc = _make_plan()
+    save_plan(engine, doc, author="product", note="first version")
+    changed = doc.model_copy(update={"summary": doc.summary + " Now with repairs."})
+    save_plan(engine, changed, author="marketing", note="after the first measurement")
+    return ws
+
+
+@pytest.fixture
+def team_workspace(tmp_path: Path) -> Iterator[Workspace]:
+    """A workspace with two versions of a plan and one user per role (user name = role)."""
+    ws = _workspace(tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def client(team_workspace: Workspace) -> Iterator[TestClient]:
+    """The real app, not following redirects."""
+    with TestClient(create_app(team_workspace), follow_redirects=False) as c:
+        yield c
+
+
+def login_form_token(client: TestClient) -> str:
+    """Open the sign-in page; the CSRF token of its form."""
+    page = client.get("/login")
+    assert page.status_code == 200
+    marker = 'name="csrf_token" value="'
+    start = page.text.index(marker) + len(marker)
+    return page.text[start : page.text.index('"', start)]
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Any:
+    """Sign in through the form; the response (303 on success)."""
+    token = login_form_token(client)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def csrf_of(client: TestClient, path: str = "/app") -> str:
+    """The session's CSRF token, read from a page's sign-out form."""
+    text = client.get(path).text
+    marker = 'name="csrf_token" value="'
+    start = text.index(marker) + len(marker)
+    return text[start : text.index('"', start)]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, for the browser."""
+    import uvicorn
+
+    ws = _workspace(tmp_path_factory.mktemp("live") / "ws")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ws), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+    ws.close()
+
+
+def need_service(reason: str) -> None:
+    """Skip (on a laptop) or fail (in CI, ``STREAMWISE_REQUIRE_SERVICES``): the rule of
+    ``tests/conftest.py``, which importlib mode cannot import here."""
+    if os.environ.get("STREAMWISE_REQUIRE_SERVICES"):
+        pytest.fail(f"{reason} (STREAMWISE_REQUIRE_SERVICES is set, so this is a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (never downloaded)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need_service("playwright is not installed; pip install -e '.[dev]'")
+    if not (CHROMIUM.exists() or shutil.which(str(CHROMIUM))):
+        need_service(f"Chromium is missing at {CHROMIUM}; install Debian's chromium package")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()

@@ -1,0 +1,175 @@
+"""The dashboard through the real app: sign in, roles on every route, CSRF, the overview, the
+plan with comments, users and the audit log."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from streamwise.web.pages.routes import router
+
+
+def _helpers() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "_pages_conftest", Path(__file__).with_name("conftest.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+H = _helpers()
+
+#: GET routes of the dashboard, and the permission each needs
+PAGES = {
+    "/app": "read",
+    "/app/plan": "read",
+    "/app/users": "users.manage",
+    "/app/audit": "users.manage",
+}
+
+
+def test_every_page_route_is_listed_here() -> None:
+    """New routes must be added to PAGES so that the checks below cover them."""
+    gets = {r.path for r in router.routes if "GET" in getattr(r, "methods", set())}
+    assert gets - {"/login"} == set(PAGES)
+
+
+@pytest.mark.parametrize("path", sorted(PAGES))
+def test_anonymous_visitors_are_sent_to_sign_in(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?next={path}"
+
+
+@pytest.mark.parametrize("path", ["/app/plan/comments", "/app/users", "/logout"])
+def test_anonymous_posts_are_refused(client: TestClient, path: str) -> None:
+    response = client.post(path, data={"item": "plan", "body": "hi"}, headers={"accept": "*/*"})
+    assert response.status_code in (303, 401)
+    assert "sw_session" not in response.headers.get("set-cookie", "")
+
+
+def test_sign_in_sets_a_safe_cookie_and_goes_where_asked(client: TestClient) -> None:
+    token = H.login_form_token(client)
+    response = client.post(
+        "/login",
+        data={"username": "sales", "password": H.PASSWORD, "csrf_token": token,
+              "next": "/app/plan"},
+    )  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["location"] == "/app/plan"
+    cookie = response.headers["set-cookie"].lower()
+    assert "sw_session=" in cookie
+    assert "httponly" in cookie
+    assert "samesite=lax" in cookie
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil"])
+def test_no_open_redirect(client: TestClient, target: str) -> None:
+    token = H.login_form_token(client)
+    response = client.post(
+        "/login",
+        data={"username": "sales", "password": H.PASSWORD, "csrf_token": token, "next": target},
+    )
+    assert response.headers["location"] == "/app"
+
+
+def test_wrong_password_and_stale_form_are_refused(client: TestClient) -> None:
+    wrong = H.sign_in(client, "sales", "not the password")
+    assert wrong.status_code == 401
+    assert "do not match" in wrong.text
+    assert "sw_session" not in wrong.headers.get("set-cookie", "")
+    stale = client.post(
+        "/login", data={"username": "sales", "password": H.PASSWORD, "csrf_token": "forged"}
+    )
+    assert stale.status_code == 401
+    assert "expired" in stale.text
+
+
+@pytest.mark.parametrize("role", ["product", "sales", "marketing", "admin"])
+def test_each_role_sees_the_pages_it_may(client: TestClient, role: str) -> None:
+    assert H.sign_in(client, role).status_code == 303
+    for path, permission in PAGES.items():
+        response = client.get(path)
+        may = permission == "read" or role == "admin"
+        assert response.status_code == (200 if may else 403), (role, path)
+        if not may:
+            assert "may not do this" in response.text
+    overview = client.get("/app").text
+    assert ('href="/app/users"' in overview) == (role == "admin")  # the menu shows what you may use
+
+
+def test_pages_send_security_headers(client: TestClient) -> None:
+    H.sign_in(client, "sales")
+    response = client.get("/app")
+    assert response.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_overview_shows_plan_kpis_and_what_changed(client: TestClient) -> None:
+    H.sign_in(client, "product")
+    text = client.get("/app").text
+    assert "Overview" in text
+    assert "version 2" in text
+    assert "Repeat purchase rate" in text
+    assert "NPS" in text
+    assert "not measured yet" in text
+    assert "1 change(s) from version 1 to 2" in text
+    assert "summary" in text
+
+
+def test_comments_need_csrf_and_are_escaped(client: TestClient) -> None:
+    H.sign_in(client, "sales")
+    forged = client.post("/app/plan/comments", data={"item": "plan", "body": "hello"})
+    assert forged.status_code == 403
+    assert "out of date" in forged.text
+    csrf = H.csrf_of(client, "/app/plan")
+    body = "Can we <script>alert(1)</script> target Gift Shoppers too?"
+    ok = client.post("/app/plan/comments", data={"item": "kpi:kpi-nps", "body": body,
+                                                 "csrf_token": csrf})  # fmt: skip
+    assert ok.status_code == 303
+    page = client.get("/app/plan").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
+    unknown = client.post("/app/plan/comments", data={"item": "goal:nope", "body": "x",
+                                                      "csrf_token": csrf})  # fmt: skip
+    assert unknown.status_code == 403
+
+
+def test_only_admins_add_users_and_it_is_audited(client: TestClient) -> None:
+    H.sign_in(client, "marketing")
+    csrf = H.csrf_of(client)
+    refused = client.post("/app/users", data={"username": "eve", "password": "x" * 12,
+                                              "role": "admin", "csrf_token": csrf})  # fmt: skip
+    assert refused.status_code == 403
+    client.cookies.clear()
+    H.sign_in(client, "admin")
+    csrf = H.csrf_of(client)
+    bad = client.post("/app/users", data={"username": "eve", "password": "short",
+                                          "role": "sales", "csrf_token": csrf})  # fmt: skip
+    assert bad.status_code == 422
+    assert "too short" in bad.text
+    added = client.post("/app/users", data={"username": "eve", "password": "x" * 12,
+                                            "role": "sales", "csrf_token": csrf})  # fmt: skip
+    assert added.status_code == 303
+    assert "eve" in client.get("/app/users").text
+    audit = client.get("/app/audit").text
+    assert "user.create" in audit
+    assert "eve" in audit
+    assert "login" in audit
+
+
+def test_sign_out_ends_the_session(client: TestClient) -> None:
+    H.sign_in(client, "sales")
+    session = client.cookies.get("sw_session")
+    csrf = H.csrf_of(client)
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
+    client.cookies.set("sw_session", session or "")
+    assert client.get("/app").status_code == 303  # the old cookie opens nothing
