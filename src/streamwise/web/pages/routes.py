@@ -157,6 +157,18 @@ def _comments(engine: Any, plan_name: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
+def _plan_body(app: Any, info: Any, doc: Any) -> Any:
+    """The plan's sections as HTML. A saved version never changes, so it is rendered once per
+    version (its charts take ~0.3 s to draw) and kept; the comments around it are live."""
+    cache: dict[tuple[int, str], Any] = app.state.plan_pages
+    key = (info.id, info.content_hash)
+    if key not in cache:
+        if len(cache) >= 16:
+            cache.pop(next(iter(cache)))
+        cache[key] = render_sections(plan_sections(doc, version=info.version))
+    return cache[key]
+
+
 @router.get("/app/plan")
 def plan(request: Request, viewer: CanRead, message: str = "") -> Response:
     """The plan: targets, positioning, personas, goals, timeline, measurement; comments."""
@@ -181,7 +193,7 @@ def plan(request: Request, viewer: CanRead, message: str = "") -> Response:
         f"{info.author or 'unknown'}",
         viewer=viewer,
         path="/app/plan",
-        body=render_sections(plan_sections(doc, version=info.version)),
+        body=_plan_body(request.app, info, doc),
         items=items,
         comments=_comments(engine, info.name),
         plan_name=info.name,
@@ -273,6 +285,7 @@ def audit_log(request: Request, viewer: CanManageUsers) -> Response:
 def install_pages(app: FastAPI) -> None:
     """Add the dashboard's routes and the handlers of its two refusals to ``app``."""
     app.include_router(router)
+    app.state.plan_pages = {}  # rendered plan versions, see _plan_body
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:
