@@ -239,3 +239,84 @@ def browser_page(_browser: Any) -> Iterator[PageWatch]:
     page = context.new_page()
     yield PageWatch(page)
     context.close()
+
+
+#: Media results planted in :func:`results_workspace`: channel → (spend, ROI, low, high).
+MEDIA = {"search": (52_000.0, 2.437, 1.912, 3.004), "social": (31_000.0, 1.185, 0.731, 1.622),
+         "tv": (88_000.0, 0.642, 0.388, 0.911)}  # fmt: skip
+
+
+def plant_results(ws: Any) -> None:
+    """Write small ``channel_attribution``, ``media_roi``, ``response_curves`` and ``spend``
+    tables into ``ws``, shaped as the measurement commands write them."""
+    import numpy as np
+    import pandas as pd
+
+    from streamwise.data.tables import replace_table
+    from streamwise.measure.curves import HillCurve, save_curves
+
+    con = ws.duckdb()
+    rows = []
+    for model, shares in (("markov", (0.5, 0.3, 0.2)), ("last_touch", (0.62, 0.23, 0.15))):
+        for channel, share in zip(MEDIA, shares, strict=True):
+            effect = share * 1.1 if model == "markov" else np.nan
+            rows.append(
+                {
+                    "model": model,
+                    "channel": channel,
+                    "conversions": 1000 * share,
+                    "value": 80_000 * share,
+                    "share": share,
+                    "removal_effect": effect,
+                }
+            )
+    replace_table(con, "channel_attribution", pd.DataFrame(rows), ("channel_attribution",))
+    roi = pd.DataFrame(
+        [
+            {"channel": ch, "spend": s, "contribution": s * r / 40, "share": 0.2, "roi": r,
+             "roi_low": lo, "roi_high": hi, "marginal_roi": r / 2}
+            for ch, (s, r, lo, hi) in MEDIA.items()
+        ]
+    )  # fmt: skip
+    replace_table(con, "media_roi", roi, ("media_roi",))
+    rng = np.random.default_rng(0)
+    save_curves(
+        con,
+        {
+            ch: HillCurve(ch, 60 * r * rng.uniform(0.9, 1.1, 50), s / 52, 1.5, value_per_unit=40)
+            for ch, (s, r, _, _) in MEDIA.items()
+        },
+    )
+    weeks = pd.date_range("2025-01-06", periods=20, freq="W-MON")
+    spend = pd.DataFrame(
+        [{"channel": ch, "period": w, "amount": s / 52} for ch, (s, *_) in MEDIA.items()
+         for w in weeks]
+    )  # fmt: skip
+    con.register("_spend", spend)
+    con.execute(
+        "INSERT INTO spend BY NAME SELECT channel, period::DATE AS period, amount FROM _spend"
+    )
+    con.unregister("_spend")
+
+
+@pytest.fixture
+def results_workspace(tmp_path: Path) -> Iterator[Any]:
+    """A fresh workspace with planted measurement results (:func:`plant_results`) and the
+    hand-built plan saved, measured: its measurement holds a budget recommendation."""
+    from streamwise.plan.document import BudgetLine, MeasurementSection
+    from streamwise.plan.store import save_plan
+    from streamwise.workspace import Workspace
+
+    ws = Workspace.init(tmp_path / "ws", company="Northwind Outfitters", brand="Northwind")
+    plant_results(ws)
+    measured = MeasurementSection(
+        as_of=date(2026, 6, 30),
+        budget=(
+            BudgetLine(id="search", current=1000.0, recommended=1300.0, roi=2.4, marginal_roi=1.2),
+            BudgetLine(id="social", current=600.0, recommended=600.0, roi=1.2, marginal_roi=0.6),
+            BudgetLine(id="tv", current=1700.0, recommended=1400.0, roi=0.64, marginal_roi=0.3),
+        ),
+    )
+    save_plan(ws, make_plan().model_copy(update={"measurement": measured}), author="test")
+    yield ws
+    ws.close()

@@ -18,6 +18,7 @@ from streamwise.cli import (
     journey,
     measure,
     plan,
+    report,
     research,
     sales,
     sample,
@@ -81,6 +82,7 @@ app.add_typer(sales.app, name="sales")
 app.add_typer(journey.app, name="journey")
 app.add_typer(measure.app, name="measure")
 app.command("worker")(worker.worker)
+app.command("report")(report.report)
 
 
 def main() -> None:

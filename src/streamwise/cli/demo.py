@@ -37,7 +37,8 @@ from streamwise.measure.feedback import measure_plan
 from streamwise.measure.mmm.workspace import run_mmm
 from streamwise.plan.build import build_plan
 from streamwise.plan.store import save_plan
-from streamwise.reports.upstream import upstream_report, write_report
+from streamwise.reports.full import full_report
+from streamwise.reports.upstream import write_report
 from streamwise.upstream.competitors.workspace import run_competitors
 from streamwise.upstream.customers.workspace import run_clv, run_rfm, run_segments, run_summary
 from streamwise.upstream.research.workspace import run_research
@@ -127,15 +128,11 @@ def run_demo(
                 ws, BRAND, questionnaire=sample_dir / "questionnaire.yaml",
                 price_attribute="price_tent",
             )  # fmt: skip
-            upstream = bar.add_task("market trends, personas and the plan", total=3)
+            upstream = bar.add_task("market trends, personas and the plan", total=2)
             trends = run_trends(ws)
             bar.advance(upstream)
             plan = build_plan(ws, sample_dir / "questionnaire.yaml", seed=seed)
             saved = save_plan(ws, plan.document, author="streamwise demo", note="built by the demo")
-            bar.advance(upstream)
-            report = write_report(
-                upstream_report(ws, plan=plan.document), directory / "upstream-report.html"
-            )
             bar.advance(upstream)
             sending = bar.add_task("campaigns to the target personas (local SMTP)", total=None)
             with LocalSmtp() as smtp:
@@ -168,6 +165,9 @@ def run_demo(
                     ws, sample_dir / "questionnaire.yaml", author="streamwise demo"
                 )
                 bar.update(measuring, total=1, completed=1)
+            reporting = bar.add_task("the report (upstream, plan and results)", total=None)
+            report = write_report(full_report(ws), directory / "report.html")
+            bar.update(reporting, total=1, completed=1)
     return {
         "workspace": directory,
         "sample": sample_dir,
@@ -279,7 +279,7 @@ def demo(
         f"  operational       {ws / 'streamwise.sqlite'}\n"
         f"  marketing plan    version {summary['plan_version'].version}, measured as version "
         f"{summary['feedback'].saved.version} (streamwise plan diff -w {ws})\n"
-        f"  upstream report   {summary['report']}\n"
+        f"  report            {summary['report']} (streamwise report -w {ws} remakes it)\n"
         f"{summary['bad_rows_planted']:,} invalid rows were planted on purpose; see them with "
         f"[bold]streamwise quarantine -w {ws}[/]."
     )

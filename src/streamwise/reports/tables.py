@@ -13,7 +13,7 @@ REPORT_TABLES = (
     "customer_clv", "customer_segments", "customer_rfm", "research_nps", "research_price_curves",
     "research_price_points", "research_themes", "competitor_map", "competitor_white_space",
     "competitor_price_value", "competitor_features", "market_trends", "market_forecast",
-    "market_components",
+    "market_components", "channel_attribution", "media_roi",
 )  # fmt: skip
 
 

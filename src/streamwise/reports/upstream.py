@@ -27,7 +27,7 @@ from streamwise.reports.html import Figure, Heading, Paragraph, Section, Table, 
 from streamwise.reports.plan import personas_section, positioning_section, targets_section
 from streamwise.reports.tables import clv_by_segment, read_table
 
-__all__ = ["HINTS", "LABELS", "upstream_report", "write_report"]
+__all__ = ["HINTS", "LABELS", "upstream_report", "upstream_sections", "write_report"]
 
 #: Per section: what is missing, and what to run to make it.
 HINTS = {
@@ -327,6 +327,31 @@ def _safe(build: Callable[[Any, PlanDocument | None], Section], ws: Any, plan: A
         )
 
 
+def upstream_sections(workspace: Any, *, plan: PlanDocument | None = None) -> list[Section]:
+    """The sections of the upstream report, in reading order: whom to target (from ``plan``),
+    personas, positioning, competitors, market trends, customers and research.
+
+    Parameters
+    ----------
+    workspace
+        A :class:`streamwise.workspace.Workspace`; its result tables are read when present.
+    plan
+        The plan whose targeting decision, positioning and personas open the sections.
+
+    Returns
+    -------
+    list of Section
+        A missing table gives a section that says which command makes it.
+    """
+    sections = [_safe(_targets, workspace, plan)]
+    if plan is not None:
+        sections += [personas_section(plan), positioning_section(plan)]
+    else:
+        sections.append(_hint("Personas", "personas"))
+    sections += [_safe(build, workspace, plan) for build in _SECTIONS[1:]]
+    return sections
+
+
 def upstream_report(workspace: Any, *, plan: PlanDocument | None = None) -> str:
     """The upstream picture as one self-contained HTML page.
 
@@ -342,12 +367,7 @@ def upstream_report(workspace: Any, *, plan: PlanDocument | None = None) -> str:
     str
         HTML with inline CSS and charts; no scripts, no network.
     """
-    sections = [_safe(_targets, workspace, plan)]
-    if plan is not None:
-        sections += [personas_section(plan), positioning_section(plan)]
-    else:
-        sections.append(_hint("Personas", "personas"))
-    sections += [_safe(build, workspace, plan) for build in _SECTIONS[1:]]
+    sections = upstream_sections(workspace, plan=plan)
     s = workspace.settings
     subtitle = f"{s.company} · {s.brand}"
     if plan is not None:
