@@ -132,6 +132,11 @@ class Workspace:
             )
         return self._analytics
 
+    @property
+    def analytics_open(self) -> bool:
+        """Whether this process has the analytics database open (by :meth:`analytics`)."""
+        return self._analytics is not None
+
     def duckdb(self) -> duckdb.DuckDBPyConnection:
         """The raw DuckDB connection under :meth:`analytics` (for imports and bulk work)."""
         if self.settings.engine != "duckdb":

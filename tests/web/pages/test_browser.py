@@ -101,3 +101,22 @@ def test_comment_with_the_keyboard_only(live_server: str, tab: Any) -> None:
     tab.keyboard.press("Tab")
     assert tab.evaluate("document.activeElement.textContent") == "Skip to the content"
     assert tab.errors == []
+
+
+def test_open_a_persona_and_follow_its_evidence(live_server: str, tab: Any) -> None:
+    _sign_in(tab, live_server, "product")
+    tab.get_by_role("link", name="Personas").click()
+    tab.wait_for_url("**/app/personas")
+    _accessible_basics(tab)
+    tab.screenshot(path=str(H.ARTIFACTS / "personas.png"), full_page=True)
+    first = tab.locator("article.card h2 a").first
+    name = first.inner_text()
+    first.click()
+    assert tab.get_by_role("heading", name=name, level=1).is_visible()
+    tab.locator("ol.claims a").first.click()
+    assert tab.get_by_text("Recorded in the plan").is_visible()
+    assert tab.get_by_role("status").is_visible()  # holds, moved, or why it cannot be read
+    _accessible_basics(tab)
+    tab.get_by_role("link", name=f"Back to {name}").click()
+    assert tab.get_by_role("heading", name=name, level=1).is_visible()
+    assert tab.errors == []

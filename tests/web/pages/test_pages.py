@@ -30,15 +30,28 @@ H = _helpers()
 PAGES = {
     "/app": "read",
     "/app/plan": "read",
+    "/app/personas": "read",
+    "/app/personas/0": "read",
+    "/app/personas/0/evidence/0/0": "read",
     "/app/users": "users.manage",
     "/app/audit": "users.manage",
+}
+#: the route behind each page above
+ROUTES = {
+    "/app",
+    "/app/plan",
+    "/app/personas",
+    "/app/personas/{index}",
+    "/app/personas/{index}/evidence/{claim}/{item}",
+    "/app/users",
+    "/app/audit",
 }
 
 
 def test_every_page_route_is_listed_here() -> None:
     """New routes must be added to PAGES so that the checks below cover them."""
     gets = {r.path for r in router.routes if "GET" in getattr(r, "methods", set())}
-    assert gets - {"/login"} == set(PAGES)
+    assert gets - {"/login"} == ROUTES
 
 
 @pytest.mark.parametrize("path", sorted(PAGES))
@@ -173,3 +186,30 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 303
     client.cookies.set("sw_session", session or "")
     assert client.get("/app").status_code == 303  # the old cookie opens nothing
+
+
+def test_persona_evidence_is_followed_to_the_rows(client: TestClient, team_workspace: Any) -> None:
+    import duckdb
+
+    H.sign_in(client, "sales")
+    cards = client.get("/app/personas").text
+    assert 'href="/app/personas/0"' in cards
+    card = client.get("/app/personas/0").text
+    link = "/app/personas/0/evidence/1/0"  # claim 1 rests on customer_clv · clv
+    assert f'href="{link}"' in card
+    missing = client.get(link).text
+    assert "table customer_clv is not in the workspace now" in missing
+    segment = H._make_plan().personas[0].segment
+    path = str(team_workspace.analytics_path)
+    with duckdb.connect(path) as con:
+        con.execute("CREATE TABLE customer_clv (segment VARCHAR, clv DOUBLE)")
+        con.execute("INSERT INTO customer_clv VALUES (?, 500.0), ('Other', 1.0)", [segment])
+    holds = client.get(link).text
+    assert "the claim holds" in holds
+    assert "Other" not in holds  # only the rows the key selects
+    with duckdb.connect(path) as con:
+        con.execute("UPDATE customer_clv SET clv = 450.0 WHERE segment = ?", [segment])
+    moved = client.get(link).text
+    assert "The data now say 450.0, not 500.0" in moved
+    assert client.get("/app/personas/99").status_code == 404
+    assert client.get("/app/personas/0/evidence/1/7").status_code == 404

@@ -31,6 +31,7 @@ PAGE_HEADERS = {
 NAV: tuple[tuple[str, str, str], ...] = (
     ("/app", "Overview", "read"),
     ("/app/plan", "Plan", "read"),
+    ("/app/personas", "Personas", "read"),
     ("/app/users", "Users", "users.manage"),
     ("/app/audit", "Audit log", "users.manage"),
 )
@@ -63,6 +64,10 @@ p.ok { background: #e7f5ea; color: #1d5e2a; padding: .55rem .85rem; border-radiu
 .comments { border-left: 3px solid #d9d9de; padding-left: 1rem; margin: .5rem 0 1.5rem; }
 .comments li { margin: .35rem 0; }
 .comments small { color: #555; }
+.card h2.h4 { margin: 0; font-size: 1.1rem; }
+ol.claims li { margin: .5rem 0; }
+ol.claims .kind { font-size: .72rem; text-transform: uppercase; letter-spacing: .05em;
+  color: #555; margin-right: .35rem; }
 .skip { position: absolute; left: -999px; }
 .skip:focus { left: 1rem; top: 1rem; background: #fff; color: #000; padding: .5rem; z-index: 9; }
 """
@@ -94,7 +99,7 @@ def page(
     nav = []
     if viewer is not None:
         nav = [
-            {"href": href, "label": label, "current": href == path}
+            {"href": href, "label": label, "current": href == (path or "").split("?")[0]}
             for href, label, permission in NAV
             if viewer.can(permission)
         ]

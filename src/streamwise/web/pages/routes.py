@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streamwise.errors import DataError
-from streamwise.reports.html import render_sections
-from streamwise.reports.plan import plan_sections
+from streamwise.reports.html import Section, Table, render_sections
+from streamwise.reports.plan import format_evidence
 from streamwise.store.models import AuditEntry, Comment, User
 from streamwise.web.pages.accounts import (
     ROLES,
@@ -24,7 +24,8 @@ from streamwise.web.pages.accounts import (
     list_users,
     start_session,
 )
-from streamwise.web.pages.overview import latest_plan, overview_sections
+from streamwise.web.pages.evidence import evidence_rows
+from streamwise.web.pages.overview import overview_sections
 from streamwise.web.pages.render import page
 from streamwise.web.pages.security import (
     LOGIN_COOKIE,
@@ -34,7 +35,10 @@ from streamwise.web.pages.security import (
     CanRead,
     ForbiddenError,
     LoginRequiredError,
+    NotFoundError,
+    Viewer,
 )
+from streamwise.web.pages.views import PlanViews
 
 __all__ = ["install_pages", "router"]
 
@@ -130,14 +134,15 @@ def logout(request: Request, viewer: CanRead) -> Response:
 @router.get("/app")
 def overview(request: Request, viewer: CanRead) -> Response:
     """Plan goals and KPIs, plan against actual, what changed."""
-    sections = overview_sections(request.app.state.engine)
+    view = request.app.state.plan_views.latest()
+    body = view.overview if view else render_sections(overview_sections(request.app.state.engine))
     return page(
         "sections.html",
         title="Overview",
         subtitle="The plan every team works from, and how it is going.",
         viewer=viewer,
         path="/app",
-        body=render_sections(sections),
+        body=body,
     )
 
 
@@ -157,24 +162,12 @@ def _comments(engine: Any, plan_name: str) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _plan_body(app: Any, info: Any, doc: Any) -> Any:
-    """The plan's sections as HTML. A saved version never changes, so it is rendered once per
-    version (its charts take ~0.3 s to draw) and kept; the comments around it are live."""
-    cache: dict[tuple[int, str], Any] = app.state.plan_pages
-    key = (info.id, info.content_hash)
-    if key not in cache:
-        if len(cache) >= 16:
-            cache.pop(next(iter(cache)))
-        cache[key] = render_sections(plan_sections(doc, version=info.version))
-    return cache[key]
-
-
 @router.get("/app/plan")
 def plan(request: Request, viewer: CanRead, message: str = "") -> Response:
     """The plan: targets, positioning, personas, goals, timeline, measurement; comments."""
     engine = request.app.state.engine
-    found = latest_plan(engine)
-    if found is None:
+    view = request.app.state.plan_views.latest()
+    if view is None:
         return page(
             "sections.html",
             title="Plan",
@@ -182,10 +175,7 @@ def plan(request: Request, viewer: CanRead, message: str = "") -> Response:
             path="/app/plan",
             body=render_sections(overview_sections(engine)),
         )
-    info, doc = found
-    items = [("plan", "The plan as a whole")]
-    items += [(f"goal:{g.id}", f"Goal: {g.title}") for g in doc.goals]
-    items += [(f"kpi:{k.id}", f"KPI: {k.name}") for k in doc.kpis]
+    info, doc = view.info, view.document
     return page(
         "plan.html",
         title=f"{doc.name}",
@@ -193,12 +183,54 @@ def plan(request: Request, viewer: CanRead, message: str = "") -> Response:
         f"{info.author or 'unknown'}",
         viewer=viewer,
         path="/app/plan",
-        body=_plan_body(request.app, info, doc),
-        items=items,
+        body=view.plan,
+        items=view.items,
         comments=_comments(engine, info.name),
         plan_name=info.name,
         message=message if message in ("Comment added.",) else "",
     )
+
+
+def _persona(app: Any, index: int, viewer: Viewer) -> Any:
+    view = app.state.plan_views.latest()
+    if view is None or not 0 <= index < len(view.document.personas):
+        raise NotFoundError(viewer, "there is no such persona in the latest plan")
+    return view.document.personas[index]
+
+
+@router.get("/app/personas")
+def personas(request: Request, viewer: CanRead) -> Response:
+    """One card per persona, each opening its evidence."""
+    view = request.app.state.plan_views.latest()
+    cards = list(enumerate(view.document.personas)) if view else []
+    return page("personas.html", title="Personas", viewer=viewer, path="/app/personas",
+                subtitle="Who we sell to, and what each statement rests on.",
+                cards=cards)  # fmt: skip
+
+
+@router.get("/app/personas/{index}")
+def persona(request: Request, index: int, viewer: CanRead) -> Response:
+    """A persona's card: every claim and the evidence it rests on."""
+    card = _persona(request.app, index, viewer)
+    return page("persona.html", title=card.name, viewer=viewer, path="/app/personas",
+                subtitle=f"{card.segment} · {card.size:,} customers · {card.share:.0%} of the base",
+                card=card, index=index, format_evidence=format_evidence)  # fmt: skip
+
+
+@router.get("/app/personas/{index}/evidence/{claim}/{item}")
+def evidence(request: Request, index: int, claim: int, item: int, viewer: CanRead) -> Response:
+    """The rows of the workspace a claim's number was read from, as they are now."""
+    card = _persona(request.app, index, viewer)
+    if not 0 <= claim < len(card.claims) or not 0 <= item < len(card.claims[claim].evidence):
+        raise NotFoundError(viewer, "there is no such evidence on this persona")
+    found = evidence_rows(request.app.state.workspace, card.claims[claim].evidence[item])
+    table = None
+    if not found.rows.empty:
+        table = render_sections([Section("Rows", blocks=[Table(found.rows, caption=
+                                 f"{found.evidence.table}, rows matching the key")])])  # fmt: skip
+    return page("evidence.html", title=f"Evidence: {card.claims[claim].text}", viewer=viewer,
+                path="/app/personas", card=card, index=index, found=found, table=table,
+                described=format_evidence(found.evidence))  # fmt: skip
 
 
 @router.post("/app/plan/comments")
@@ -210,13 +242,12 @@ def add_comment(
 ) -> Response:
     """Comment on an item of the latest plan."""
     engine = request.app.state.engine
-    found = latest_plan(engine)
+    view = request.app.state.plan_views.latest()
     text = body.strip()
-    if found is None or not text:
+    if view is None or not text:
         return RedirectResponse("/app/plan", status_code=_SEE_OTHER)
-    info, doc = found
-    known = {"plan"} | {f"goal:{g.id}" for g in doc.goals} | {f"kpi:{k.id}" for k in doc.kpis}
-    if item not in known:
+    info = view.info
+    if item not in {key for key, _ in view.items}:
         raise ForbiddenError(viewer, f"there is no item {item!r} in the plan to comment on")
     with Session(engine) as session, session.begin():
         session.add(Comment(plan_name=info.name, item=item, user_id=viewer.account.id, body=text))
@@ -285,13 +316,19 @@ def audit_log(request: Request, viewer: CanManageUsers) -> Response:
 def install_pages(app: FastAPI) -> None:
     """Add the dashboard's routes and the handlers of its two refusals to ``app``."""
     app.include_router(router)
-    app.state.plan_pages = {}  # rendered plan versions, see _plan_body
+    app.state.plan_views = PlanViews(app.state.engine)
+    app.state.plan_views.warm()
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:
         if request.method in ("GET", "HEAD"):
             return RedirectResponse(exc.location, status_code=_SEE_OTHER)
         return HTMLResponse("Sign in first.", status_code=401)
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError) -> Response:
+        return page("forbidden.html", title="Not found", viewer=exc.viewer, reason=exc.reason,
+                    status_code=404)  # fmt: skip
 
     @app.exception_handler(ForbiddenError)
     async def _forbidden(request: Request, exc: ForbiddenError) -> Response:

@@ -26,6 +26,7 @@ __all__ = [
     "CanRead",
     "ForbiddenError",
     "LoginRequiredError",
+    "NotFoundError",
     "Viewer",
     "check_csrf",
     "needs",
@@ -54,6 +55,10 @@ class ForbiddenError(Exception):
         super().__init__(reason)
         self.viewer = viewer
         self.reason = reason
+
+
+class NotFoundError(ForbiddenError):
+    """Signed in, but what the path names does not exist (answered 404)."""
 
 
 @dataclass(frozen=True)
