@@ -9,13 +9,13 @@ import typer
 from rich.markup import escape
 
 from streamwise.cli.common import WorkspaceOpt, console, errors, open_workspace, progress
-from streamwise.reports.full import ReportContents, is_hint, report_contents
+from streamwise.reports.full import REPORT_FILE, ReportContents, is_hint, report_contents
 from streamwise.reports.upstream import write_report
 
 __all__ = ["print_contents", "report"]
 
 #: The file written when no --output is given, in the workspace folder.
-DEFAULT_NAME = "report.html"
+DEFAULT_NAME = REPORT_FILE
 
 
 def print_contents(contents: ReportContents, path: Path) -> None:

@@ -24,7 +24,17 @@ from streamwise.reports.plan import (
 from streamwise.reports.results import results_sections
 from streamwise.reports.upstream import upstream_sections
 
-__all__ = ["ReportContents", "full_report", "is_hint", "plan_part", "report_contents"]
+__all__ = [
+    "REPORT_FILE",
+    "ReportContents",
+    "full_report",
+    "is_hint",
+    "plan_part",
+    "report_contents",
+]
+
+#: Where ``streamwise report`` writes the report in the workspace folder (the dashboard serves it).
+REPORT_FILE = "report.html"
 
 #: What the plan part says when the workspace has no plan.
 NO_PLAN_HINT = (

@@ -43,6 +43,7 @@ ROUTES = {
     "/app/personas",
     "/app/personas/{index}",
     "/app/personas/{index}/evidence/{claim}/{item}",
+    "/app/report",
     "/app/users",
     "/app/audit",
 }
@@ -213,3 +214,16 @@ def test_persona_evidence_is_followed_to_the_rows(client: TestClient, team_works
     assert "The data now say 450.0, not 500.0" in moved
     assert client.get("/app/personas/99").status_code == 404
     assert client.get("/app/personas/0/evidence/1/7").status_code == 404
+
+
+def test_the_report_is_served_once_written(client: TestClient, team_workspace: Any) -> None:
+    H.sign_in(client, "sales")
+    missing = client.get("/app/report")
+    assert missing.status_code == 404
+    assert "streamwise report" in missing.text
+    html = "<!DOCTYPE html><html><body><h1>Upstream, plan and results</h1></body></html>"
+    (team_workspace.root / "report.html").write_text(html)
+    served = client.get("/app/report")
+    assert served.status_code == 200
+    assert served.text == html
+    assert served.headers["content-security-policy"].startswith("default-src 'none'")

@@ -32,6 +32,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/app", "Overview", "read"),
     ("/app/plan", "Plan", "read"),
     ("/app/personas", "Personas", "read"),
+    ("/app/report", "Report", "read"),
     ("/app/users", "Users", "users.manage"),
     ("/app/audit", "Audit log", "users.manage"),
 )

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from streamwise.errors import DataError
+from streamwise.reports.full import REPORT_FILE
 from streamwise.reports.html import Section, Table, render_sections
 from streamwise.reports.plan import format_evidence
 from streamwise.store.models import AuditEntry, Comment, User
@@ -256,6 +257,31 @@ def add_comment(
         f"/app/plan?message=Comment+added.#comments-{item.replace(':', '-')}",
         status_code=_SEE_OTHER,
     )
+
+
+#: Headers of the report: it is self-contained (inline CSS and SVG, no scripts), so it may load
+#: nothing at all.
+_REPORT_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+@router.get("/app/report")
+def report(request: Request, viewer: CanRead) -> Response:
+    """The workspace's latest ``streamwise report`` (upstream, plan, results), as written."""
+    path = request.app.state.workspace.root / REPORT_FILE
+    if not path.is_file():
+        reason = (
+            "No report has been written yet: run `streamwise report` in the workspace (the demo "
+            "writes one too), then reload."
+        )
+        return page("forbidden.html", title="No report yet", viewer=viewer, path="/app/report",
+                    reason=reason, status_code=404)  # fmt: skip
+    return HTMLResponse(path.read_text(encoding="utf-8"), headers=_REPORT_HEADERS)
 
 
 @router.get("/app/users")
