@@ -27,7 +27,15 @@ from streamwise.reports.html import Figure, Heading, Paragraph, Section, Table, 
 from streamwise.reports.plan import personas_section, positioning_section, targets_section
 from streamwise.reports.tables import clv_by_segment, read_table
 
-__all__ = ["HINTS", "LABELS", "upstream_report", "upstream_sections", "write_report"]
+__all__ = [
+    "HINTS",
+    "LABELS",
+    "UPSTREAM_PARTS",
+    "upstream_report",
+    "upstream_section",
+    "upstream_sections",
+    "write_report",
+]
 
 #: Per section: what is missing, and what to run to make it.
 HINTS = {
@@ -325,6 +333,19 @@ def _safe(build: Callable[[Any, PlanDocument | None], Section], ws: Any, plan: A
             lead="This section could not be made from the workspace's tables.",
             blocks=[Paragraph(f"{type(exc).__name__}: {exc}", "caveat")],
         )
+
+
+#: The parts of the upstream picture that stand on their own (a dashboard page each).
+UPSTREAM_PARTS = ("competitors", "trends", "customers", "research")
+
+
+def upstream_section(workspace: Any, part: str, *, plan: PlanDocument | None = None) -> Section:
+    """One part of the upstream picture (one of :data:`UPSTREAM_PARTS`) as a section."""
+    builders = {"competitors": _competitors, "trends": _trends, "customers": _customers,
+                "research": _research}  # fmt: skip
+    if part not in builders:
+        raise ValueError(f"unknown part {part!r}; use one of {', '.join(UPSTREAM_PARTS)}")
+    return _safe(builders[part], workspace, plan)
 
 
 def upstream_sections(workspace: Any, *, plan: PlanDocument | None = None) -> list[Section]:

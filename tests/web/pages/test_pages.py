@@ -30,6 +30,10 @@ H = _helpers()
 PAGES = {
     "/app": "read",
     "/app/plan": "read",
+    "/app/customers": "read",
+    "/app/research": "read",
+    "/app/competitors": "read",
+    "/app/trends": "read",
     "/app/personas": "read",
     "/app/personas/0": "read",
     "/app/personas/0/evidence/0/0": "read",
@@ -40,6 +44,10 @@ PAGES = {
 ROUTES = {
     "/app",
     "/app/plan",
+    "/app/customers",
+    "/app/research",
+    "/app/competitors",
+    "/app/trends",
     "/app/personas",
     "/app/personas/{index}",
     "/app/personas/{index}/evidence/{claim}/{item}",
@@ -227,3 +235,49 @@ def test_the_report_is_served_once_written(client: TestClient, team_workspace: A
     assert served.status_code == 200
     assert served.text == html
     assert served.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_upstream_pages_say_what_to_run_and_follow_the_data(
+    client: TestClient, team_workspace: Any
+) -> None:
+    H.sign_in(client, "product")
+    empty = client.get("/app/customers").text
+    assert "streamwise customers" in empty  # the hint names the command that makes the tables
+    import duckdb
+
+    with duckdb.connect(str(team_workspace.analytics_path)) as con:
+        con.execute("CREATE TABLE customer_rfm AS SELECT 'c1' AS customer_id, 'Champions' AS "
+                    "segment, 5 AS r, 5 AS f, 5 AS m")  # fmt: skip
+        con.execute("CREATE TABLE customer_clv AS SELECT 'c1' AS customer_id, 123.0 AS clv, "
+                    "0.9 AS probability_alive")  # fmt: skip
+    # the page is rendered again once the analytics file changed
+    after = client.get("/app/customers").text
+    assert "Champions" in after
+    assert "Champions" not in empty
+
+
+def test_upstream_pages_read_the_analytics_file_read_only(tmp_path: Path) -> None:
+    """A server process that does not hold the analytics file reads it read-only, and lets go:
+    a command-line run can open it for writing right after."""
+    import duckdb
+
+    from streamwise.web.app import create_app
+    from streamwise.workspace import Workspace
+
+    made = H._workspace(tmp_path / "ws")
+    path = made.analytics_path
+    made.close()
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE customer_rfm AS SELECT 'c1' AS customer_id, 'Loyal' AS segment")
+        con.execute("CREATE TABLE customer_clv AS SELECT 'c1' AS customer_id, 7.0 AS clv, "
+                    "0.5 AS probability_alive")  # fmt: skip
+    ws = Workspace.open(tmp_path / "ws")
+    try:
+        with TestClient(create_app(ws), follow_redirects=False) as c:
+            H.sign_in(c, "sales")
+            assert "Loyal" in c.get("/app/customers").text
+            assert not ws.analytics_open
+            with duckdb.connect(str(path)) as writer:  # nothing holds the file any more
+                writer.execute("CREATE TABLE later (x INTEGER)")
+    finally:
+        ws.close()

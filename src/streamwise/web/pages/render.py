@@ -31,6 +31,10 @@ PAGE_HEADERS = {
 NAV: tuple[tuple[str, str, str], ...] = (
     ("/app", "Overview", "read"),
     ("/app/plan", "Plan", "read"),
+    ("/app/customers", "Customers", "read"),
+    ("/app/research", "Research", "read"),
+    ("/app/competitors", "Competitors", "read"),
+    ("/app/trends", "Trends", "read"),
     ("/app/personas", "Personas", "read"),
     ("/app/report", "Report", "read"),
     ("/app/users", "Users", "users.manage"),

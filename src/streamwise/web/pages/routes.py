@@ -39,6 +39,7 @@ from streamwise.web.pages.security import (
     NotFoundError,
     Viewer,
 )
+from streamwise.web.pages.upstream import UpstreamPages
 from streamwise.web.pages.views import PlanViews
 
 __all__ = ["install_pages", "router"]
@@ -192,6 +193,45 @@ def plan(request: Request, viewer: CanRead, message: str = "") -> Response:
     )
 
 
+_UPSTREAM = {
+    "customers": ("Customers", "Segments, RFM, customer lifetime value and who is at risk."),
+    "research": ("Research", "What customers say: NPS, price thresholds, what they value."),
+    "competitors": ("Competitors", "Where we stand against the competition, and the gaps."),
+    "trends": ("Trends", "Where the market is going, with forecast intervals."),
+}
+
+
+def _upstream_page(request: Request, viewer: Viewer, part: str) -> Response:
+    title, subtitle = _UPSTREAM[part]
+    body = request.app.state.upstream_pages.render(part, request.app.state.plan_views.latest())
+    return page("sections.html", title=title, subtitle=subtitle, viewer=viewer,
+                path=f"/app/{part}", body=body)  # fmt: skip
+
+
+@router.get("/app/customers")
+def customers(request: Request, viewer: CanRead) -> Response:
+    """Segments, RFM, CLV distribution, churn risk (from the workspace's analyses)."""
+    return _upstream_page(request, viewer, "customers")
+
+
+@router.get("/app/research")
+def research(request: Request, viewer: CanRead) -> Response:
+    """Survey results: NPS, pricing curves, what customers value, themes."""
+    return _upstream_page(request, viewer, "research")
+
+
+@router.get("/app/competitors")
+def competitors(request: Request, viewer: CanRead) -> Response:
+    """Perceptual map, gaps, white space."""
+    return _upstream_page(request, viewer, "competitors")
+
+
+@router.get("/app/trends")
+def trends(request: Request, viewer: CanRead) -> Response:
+    """Market forecasts with intervals."""
+    return _upstream_page(request, viewer, "trends")
+
+
 def _persona(app: Any, index: int, viewer: Viewer) -> Any:
     view = app.state.plan_views.latest()
     if view is None or not 0 <= index < len(view.document.personas):
@@ -343,6 +383,7 @@ def install_pages(app: FastAPI) -> None:
     """Add the dashboard's routes and the handlers of its two refusals to ``app``."""
     app.include_router(router)
     app.state.plan_views = PlanViews(app.state.engine)
+    app.state.upstream_pages = UpstreamPages(app.state.workspace)
     app.state.plan_views.warm()
 
     @app.exception_handler(LoginRequiredError)
