@@ -39,7 +39,9 @@ _ROUTERS = (
 )
 
 
-def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) -> FastAPI:
+def create_app(
+    workspace: Any, *, writer_options: dict[str, Any] | None = None, warm_pages: bool = False
+) -> FastAPI:
     """The server for ``workspace`` (a :class:`~streamwise.workspace.Workspace` or its folder).
 
     Parameters
@@ -49,6 +51,9 @@ def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) 
     writer_options
         Passed to :class:`~streamwise.downstream.tracking.writer.EventWriter` (``max_batch``,
         ``max_wait``).
+    warm_pages
+        Render the dashboard's slow pages (the plan, the upstream parts) in a background thread
+        right away, so that no first visitor waits for their charts (``streamwise serve``).
     """
     import functools
     import importlib
@@ -95,7 +100,7 @@ def create_app(workspace: Any, *, writer_options: dict[str, Any] | None = None) 
     install_problem_handlers(app)
     for name in _ROUTERS:
         app.include_router(importlib.import_module(name).router)
-    install_pages(app)  # the team dashboard: /login, /app/...
+    install_pages(app, warm=warm_pages)  # the team dashboard: /login, /app/...
 
     @app.get("/healthz", tags=["server"], summary="Liveness: answers 200 while the server runs.")
     async def healthz() -> dict[str, str]:

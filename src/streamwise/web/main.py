@@ -35,4 +35,4 @@ def app_from_env() -> FastAPI:
             f"{WORKSPACE_ENV} is not set; set it to the workspace folder (streamwise serve "
             "does this for its workers)"
         )
-    return create_app(Path(folder))
+    return create_app(Path(folder), warm_pages=True)

@@ -379,12 +379,32 @@ def audit_log(request: Request, viewer: CanManageUsers) -> Response:
     return page("audit.html", title="Audit log", viewer=viewer, path="/app/audit", entries=entries)
 
 
-def install_pages(app: FastAPI) -> None:
-    """Add the dashboard's routes and the handlers of its two refusals to ``app``."""
+def _warm(app: FastAPI) -> None:
+    """Render the latest plan version and the upstream pages (what a first view would wait
+    for: up to ~2 s of charts each) in a background thread."""
+    import threading
+
+    from streamwise.reports.upstream import UPSTREAM_PARTS
+
+    def run() -> None:
+        try:
+            view = app.state.plan_views.latest()
+            for part in UPSTREAM_PARTS:
+                app.state.upstream_pages.render(part, view)
+        except Exception:  # a page that cannot be made says why when it is asked for
+            return
+
+    threading.Thread(target=run, name="warm-pages", daemon=True).start()
+
+
+def install_pages(app: FastAPI, *, warm: bool = False) -> None:
+    """Add the dashboard's routes and the handlers of its refusals to ``app``; with ``warm``,
+    render the slow pages in the background right away (``streamwise serve`` does)."""
     app.include_router(router)
     app.state.plan_views = PlanViews(app.state.engine)
     app.state.upstream_pages = UpstreamPages(app.state.workspace)
-    app.state.plan_views.warm()
+    if warm:
+        _warm(app)
 
     @app.exception_handler(LoginRequiredError)
     async def _login(request: Request, exc: LoginRequiredError) -> Response:

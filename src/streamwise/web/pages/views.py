@@ -1,8 +1,8 @@
 """Rendered views of saved plan versions, kept in memory.
 
 A saved plan version never changes, so its overview and its plan page are rendered once per
-version (the plan page draws charts: ~2 s for the demo's plan) and then served from memory; the
-server starts rendering the latest version in the background as soon as it starts. What changes
+version (the plan page draws charts: ~2 s for the demo's plan) and then served from memory;
+``streamwise serve`` renders the latest version in the background as soon as it starts. What changes
 between requests — comments, the viewer, the menu — is rendered around them on every request.
 """
 
@@ -80,16 +80,3 @@ class PlanViews:
             while len(self._views) > self.size:
                 self._views.popitem(last=False)
             return view
-
-    def warm(self) -> threading.Thread:
-        """Render the latest version in a background thread (started and returned)."""
-
-        def run() -> None:
-            try:
-                self.latest()
-            except Exception:  # a broken plan shows its error when a page asks for it
-                return
-
-        thread = threading.Thread(target=run, name="plan-views", daemon=True)
-        thread.start()
-        return thread
