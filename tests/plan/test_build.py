@@ -74,8 +74,12 @@ def test_profiles_recover_the_planted_segments(demo: dict, truth: dict) -> None:
     assert (profiles.clusters["purity"] > 0.9).all()
     for spec in truth["commerce"]["segments"]:
         seg = spec["name"]
-        top_cat = max(spec["category_mix"], key=spec["category_mix"].get)
-        assert profiles.items(seg, "category_share").index[0] == top_cat, seg
+        # the profile's top category is the planted top one, or one planted within 0.05 of it
+        # (Alpine Pros: climbing 0.45, winter sports 0.42 -- a sample of ~150 customers cannot
+        # order those two)
+        mix = spec["category_mix"]
+        found = profiles.items(seg, "category_share").index[0]
+        assert mix.get(found, 0.0) >= max(mix.values()) - 0.05, (seg, found, mix)
         top_channel = max(spec["sales_channel_mix"], key=spec["sales_channel_mix"].get)
         assert profiles.items(seg, "sales_channel_share").index[0] == top_channel, seg
         hour = int(profiles.items(seg, "open_hour").index[0][:2])
