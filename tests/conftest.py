@@ -4,16 +4,19 @@ is set (as .ci/run does), in which case the missing server is a failure."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from streamwise.workspace import Workspace
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
+CHROMIUM = Path(os.environ.get("STREAMWISE_CHROMIUM", "/usr/bin/chromium"))
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -63,3 +66,22 @@ def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for one test."""
     with fresh_postgres("streamwise_one") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright (never downloaded), one for the whole session.
+
+    Playwright's sync API allows one running instance per thread, so every browser test shares
+    this one (a second ``sync_playwright()`` while the first runs fails "inside the asyncio loop").
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        need_service("playwright is not installed; pip install -e '.[dev]'")
+    if not (CHROMIUM.exists() or shutil.which(str(CHROMIUM))):
+        need_service(f"Chromium is missing at {CHROMIUM}; install Debian's chromium package")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()

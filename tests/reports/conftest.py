@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
@@ -26,17 +24,8 @@ from streamwise.plan.document import (
     Target,
 )
 
-CHROMIUM = Path(os.environ.get("STREAMWISE_CHROMIUM", "/usr/bin/chromium"))
 SEGMENTS = ("Trail Enthusiasts", "Alpine Pros", "Weekend Campers", "Bargain Hunters")
 TARGETED = ("Trail Enthusiasts", "Alpine Pros")
-
-
-def need_service(reason: str) -> None:
-    """Skip (on a laptop) or fail (in CI) because something the test needs is missing; the same
-    rule as ``need_service`` in tests/conftest.py, which importlib mode cannot import here."""
-    if os.environ.get("STREAMWISE_REQUIRE_SERVICES"):
-        pytest.fail(f"{reason} (STREAMWISE_REQUIRE_SERVICES is set, so this is a failure)")
-    pytest.skip(reason)
 
 
 def make_plan(
@@ -201,20 +190,6 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     ws.close()
 
 
-@pytest.fixture(scope="session")
-def _browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need_service("playwright is not installed; pip install -e '.[dev]'")
-    if not (CHROMIUM.exists() or shutil.which(str(CHROMIUM))):
-        need_service(f"Chromium is missing at {CHROMIUM}; install Debian's chromium package")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser
-        browser.close()
-
-
 class PageWatch:
     """A Playwright page that records console errors and every request it makes."""
 
@@ -233,9 +208,9 @@ class PageWatch:
 
 
 @pytest.fixture
-def browser_page(_browser: Any) -> Iterator[PageWatch]:
+def browser_page(chromium: Any) -> Iterator[PageWatch]:
     """A fresh headless Chromium page (1280 × 900) that records console errors and requests."""
-    context = _browser.new_context(viewport={"width": 1280, "height": 900})
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     yield PageWatch(page)
     context.close()

@@ -29,19 +29,27 @@ def test_preview_reports_suppressed_and_frequency_capped_people(api) -> None:
     kept = first.json()["customer_ids"]
     con = duckdb.connect(str(api.workspace.analytics_path), read_only=True)
     try:
-        address = con.execute(
-            "select email from customers where customer_id = ?", [kept[0]]
-        ).fetchall()[0][0]
-        # the sample has people who share an address (a household): all of them go
-        sharing = [r[0] for r in con.execute(
-            "select customer_id from customers where lower(email) = lower(?)", [address]
-        ).fetchall() if r[0] in set(kept)]  # fmt: skip
+        holders = con.execute(
+            "select lower(email), customer_id from customers where lower(email) in "
+            "(select lower(email) from customers where customer_id in (select unnest(?)))",
+            [kept],
+        ).fetchall()
     finally:
         con.close()
-    assert kept[0] in sharing
+    # The sample has people who share an address (a household): all of them go. Pick an address
+    # whose holders all came back in the (limited) preview, so the count is known.
+    by_address: dict[str, list[str]] = {}
+    for address, customer in holders:
+        by_address.setdefault(address, []).append(str(customer))
+    address, sharing = next(
+        (a, ids) for a, ids in by_address.items() if set(ids) <= set(map(str, kept))
+    )
+    assert sharing
     suppress(api.workspace.operational(), "email", address, "unsubscribe")
     second = api.post("/audiences/preview", scope="read", json={"filter": WEEKEND}).json()
-    assert second["reasons"]["suppressed: unsubscribed"] == len(sharing)
+    # the demo's recipients may have unsubscribed already (their reactions are random)
+    before = first.json()["reasons"].get("suppressed: unsubscribed", 0)
+    assert second["reasons"]["suppressed: unsubscribed"] == before + len(sharing)
     assert second["kept"] == first.json()["kept"] - len(sharing)
     capped = api.post(
         "/audiences/preview", scope="read",

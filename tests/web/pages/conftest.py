@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 import socket
 import threading
 import time
@@ -22,7 +21,6 @@ from streamwise.web.pages.accounts import ROLES, create_user
 from streamwise.workspace import Workspace
 
 PASSWORD = "correct horse battery"
-CHROMIUM = Path(os.environ.get("STREAMWISE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(os.environ.get("STREAMWISE_ARTIFACTS", "test-artifacts")) / "dashboard"
 
 
@@ -112,26 +110,3 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.should_exit = True
     thread.join(10)
     ws.close()
-
-
-def need_service(reason: str) -> None:
-    """Skip (on a laptop) or fail (in CI, ``STREAMWISE_REQUIRE_SERVICES``): the rule of
-    ``tests/conftest.py``, which importlib mode cannot import here."""
-    if os.environ.get("STREAMWISE_REQUIRE_SERVICES"):
-        pytest.fail(f"{reason} (STREAMWISE_REQUIRE_SERVICES is set, so this is a failure)")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium, driven by Playwright (never downloaded)."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        need_service("playwright is not installed; pip install -e '.[dev]'")
-    if not (CHROMIUM.exists() or shutil.which(str(CHROMIUM))):
-        need_service(f"Chromium is missing at {CHROMIUM}; install Debian's chromium package")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield browser
-        browser.close()
