@@ -78,6 +78,12 @@ class Job(Base):
     message: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    target: Mapped[str] = mapped_column(String(200), default="")  # e.g. the campaign's name
+    actor: Mapped[str] = mapped_column(String(100), default="")  # who started it
+    args: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the process doing it
+
+    __table_args__ = (Index("ix_jobs_target", "kind", "target"),)
 
 
 class Plan(Base):

@@ -110,3 +110,34 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.should_exit = True
     thread.join(10)
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small demo workspace (customers, segments, a plan with personas, sent campaigns) with
+    one user per role, built once; tests work on copies (:func:`copy_demo`)."""
+    from streamwise.cli.demo import run_demo
+
+    out = run_demo(tmp_path_factory.mktemp("demo") / "demo", customers=300, seed=11, mmm_draws=0)
+    root = Path(out["workspace"])
+    with Workspace.open(root) as ws:
+        for role in ROLES:
+            create_user(ws.operational(), role, PASSWORD, role, display_name=f"{role.title()} P.")
+    return root
+
+
+def copy_demo(demo_root: Path, target: Path) -> Workspace:
+    """A copy of the demo workspace at ``target``, opened."""
+    import shutil
+
+    shutil.copytree(demo_root, target, ignore=shutil.ignore_patterns("sample", ".locks", "logs"))
+    return Workspace.open(target)
+
+
+@pytest.fixture
+def demo_client(demo_root: Path, tmp_path: Path) -> Iterator[TestClient]:
+    """The real app on a copy of the demo workspace, not following redirects."""
+    ws = copy_demo(demo_root, tmp_path / "ws")
+    with TestClient(create_app(ws), follow_redirects=False) as c:
+        yield c
+    ws.close()

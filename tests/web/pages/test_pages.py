@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from streamwise.web.pages.accounts import allowed
 from streamwise.web.pages.routes import router
 
 
@@ -32,6 +33,7 @@ PAGES = {
     "/app/plan": "read",
     "/app/customers": "read",
     "/app/research": "read",
+    "/app/research/simulator": "read",
     "/app/competitors": "read",
     "/app/trends": "read",
     "/app/personas": "read",
@@ -39,6 +41,9 @@ PAGES = {
     "/app/personas/0/evidence/0/0": "read",
     "/app/users": "users.manage",
     "/app/audit": "users.manage",
+    "/app/campaigns": "read",
+    "/app/campaigns/new": "campaign.edit",
+    "/app/static/progress.js": "read",
 }
 #: the route behind each page above
 ROUTES = {
@@ -46,6 +51,7 @@ ROUTES = {
     "/app/plan",
     "/app/customers",
     "/app/research",
+    "/app/research/simulator",
     "/app/competitors",
     "/app/trends",
     "/app/personas",
@@ -54,6 +60,12 @@ ROUTES = {
     "/app/report",
     "/app/users",
     "/app/audit",
+    "/app/campaigns",
+    "/app/campaigns/new",
+    "/app/campaigns/{cid}",
+    "/app/campaigns/{cid}/preview",
+    "/app/jobs/{job_id}",
+    "/app/static/{name}",
 }
 
 
@@ -119,7 +131,7 @@ def test_each_role_sees_the_pages_it_may(client: TestClient, role: str) -> None:
     assert H.sign_in(client, role).status_code == 303
     for path, permission in PAGES.items():
         response = client.get(path)
-        may = permission == "read" or role == "admin"
+        may = allowed(role, permission)
         assert response.status_code == (200 if may else 403), (role, path)
         if not may:
             assert "may not do this" in response.text

@@ -36,6 +36,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/app/competitors", "Competitors", "read"),
     ("/app/trends", "Trends", "read"),
     ("/app/personas", "Personas", "read"),
+    ("/app/campaigns", "Campaigns", "read"),
     ("/app/report", "Report", "read"),
     ("/app/users", "Users", "users.manage"),
     ("/app/audit", "Audit log", "users.manage"),
@@ -73,6 +74,16 @@ p.ok { background: #e7f5ea; color: #1d5e2a; padding: .55rem .85rem; border-radiu
 ol.claims li { margin: .5rem 0; }
 ol.claims .kind { font-size: .72rem; text-transform: uppercase; letter-spacing: .05em;
   color: #555; margin-right: .35rem; }
+form.stack.wide { max-width: 46rem; }
+form.inline { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin: .5rem 0; }
+fieldset { border: 1px solid #d9d9de; border-radius: 4px; display: grid; gap: .6rem; }
+.actions { display: flex; flex-wrap: wrap; gap: .75rem; align-items: center; }
+.actions form { margin: 0; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1rem; }
+dl.facts dt { font-weight: 600; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+progress { width: 16rem; height: 1.1rem; vertical-align: middle; }
+iframe.email { width: 100%; height: 28rem; border: 1px solid #d9d9de; background: #fff; }
 .skip { position: absolute; left: -999px; }
 .skip:focus { left: 1rem; top: 1rem; background: #fff; color: #000; padding: .5rem; z-index: 9; }
 """

@@ -25,6 +25,7 @@ from streamwise.web.pages.accounts import (
     list_users,
     start_session,
 )
+from streamwise.web.pages.campaigns import router as campaigns_router
 from streamwise.web.pages.evidence import evidence_rows
 from streamwise.web.pages.overview import overview_sections
 from streamwise.web.pages.render import page
@@ -39,12 +40,15 @@ from streamwise.web.pages.security import (
     NotFoundError,
     Viewer,
 )
+from streamwise.web.pages.simulator import router as simulator_router
 from streamwise.web.pages.upstream import UpstreamPages
 from streamwise.web.pages.views import PlanViews
 
 __all__ = ["install_pages", "router"]
 
 router = APIRouter(include_in_schema=False)
+router.routes.extend(simulator_router.routes)  # /app/research/simulator, listed with the rest
+router.routes.extend(campaigns_router.routes)  # /app/campaigns..., /app/jobs/{id}, /app/static
 
 _SEE_OTHER = 303
 MAX_COMMENT = 4000
