@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +89,11 @@ def csrf_of(client: TestClient, path: str = "/app") -> str:
     return text[start : text.index('"', start)]
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, for the browser."""
+@contextmanager
+def serve(ws: Workspace) -> Iterator[str]:
+    """The app on ``ws`` served by uvicorn on a free loopback port; yields its base URL."""
     import uvicorn
 
-    ws = _workspace(tmp_path_factory.mktemp("live") / "ws")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -106,9 +106,28 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by uvicorn on a free loopback port, for the browser."""
+    ws = _workspace(tmp_path_factory.mktemp("live") / "ws")
+    with serve(ws) as url:
+        yield url
+    ws.close()
+
+
+@pytest.fixture(scope="module")
+def live_demo(demo_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A copy of the demo workspace served by uvicorn: ``(base URL, workspace)``."""
+    ws = copy_demo(demo_root, tmp_path_factory.mktemp("live-demo") / "ws")
+    with serve(ws) as url:
+        yield url, ws
     ws.close()
 
 

@@ -120,3 +120,78 @@ def test_open_a_persona_and_follow_its_evidence(live_server: str, tab: Any) -> N
     tab.get_by_role("link", name=f"Back to {name}").click()
     assert tab.get_by_role("heading", name=name, level=1).is_visible()
     assert tab.errors == []
+
+
+def test_create_preview_send_and_watch_a_campaign_to_done(live_demo: Any, chromium: Any) -> None:
+    """Marketing: persona → new campaign → preview → send to the test SMTP server → progress to
+    done. Sales: sees it, has no send button, and a send posted anyway is refused."""
+    from sqlalchemy import select
+
+    from streamwise.downstream.campaigns.demo import LocalSmtp
+    from streamwise.downstream.campaigns.ledger import counts
+    from streamwise.store.db import session_factory
+    from streamwise.store.models import Campaign
+
+    base, ws = live_demo
+    H.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    with LocalSmtp() as smtp:
+        _sign_in(tab, base, "marketing", "/app/personas/0")
+        persona = tab.locator("h1").inner_text()
+        tab.get_by_role("link", name=f"Create a campaign for {persona}").click()
+        tab.wait_for_url(f"{base}/app/campaigns/new?persona=0")
+        _accessible_basics(tab)
+        tab.get_by_label("Name", exact=True).fill("Browser spring")
+        tab.get_by_label("SMTP server").fill("127.0.0.1")
+        tab.get_by_label("Port").fill(str(smtp.port))
+        tab.get_by_label("Use STARTTLS").uncheck()
+        tab.screenshot(path=str(H.ARTIFACTS / "campaign-new.png"), full_page=True)
+        tab.get_by_role("button", name="Save as a draft").click()
+        tab.wait_for_url("**/app/campaigns/*?message=*")
+        assert tab.locator("[data-state]").inner_text() == "draft"
+        _accessible_basics(tab)
+        campaign_url = tab.url.split("?")[0]
+
+        tab.get_by_role("link", name="Preview the e-mail").click()
+        tab.wait_for_url("**/preview")
+        subject = tab.locator("[data-subject]").inner_text()
+        assert "made for" in subject
+        assert "{{" not in subject  # rendered for a real recipient
+        assert tab.frame_locator("iframe.email").locator("p").first.is_visible()
+        tab.screenshot(path=str(H.ARTIFACTS / "campaign-preview.png"), full_page=True)
+        assert smtp.received == []
+
+        tab.goto(campaign_url)
+        tab.get_by_role("button", name="Send now").click()
+        tab.wait_for_url("**/app/campaigns/*?message=Sending*")
+        # the job's progress shows while it runs; the page reloads itself when it is done
+        tab.locator("[data-state]", has_text="done").wait_for(timeout=120_000)
+        assert tab.get_by_role("status").first.is_visible()
+        assert "done" in tab.locator("main").inner_text()
+        tab.screenshot(path=str(H.ARTIFACTS / "campaign-sent.png"), full_page=True)
+    cid = int(campaign_url.rsplit("/", 1)[1])
+    ledger = counts(ws.operational(), cid)
+    assert ledger["sent"] == len(smtp.received) > 0
+    assert f"{ledger['sent']:,} sent of" in tab.locator("main").inner_text()
+    assert errors == []
+    context.close()
+
+    sales = chromium.new_context(viewport={"width": 1280, "height": 900})
+    page = sales.new_page()
+    _sign_in(page, base, "sales", f"/app/campaigns/{cid}")
+    assert page.get_by_role("button", name="Send now").count() == 0
+    assert page.get_by_text("Only marketing and admin send").is_visible()
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    status = page.evaluate(
+        """async ([url, token]) => (await fetch(url, {method: "POST",
+              headers: {"Content-Type": "application/x-www-form-urlencoded"},
+              body: "csrf_token=" + encodeURIComponent(token)})).status""",
+        [f"{base}/app/campaigns/{cid}/send", token],
+    )
+    assert status == 403
+    with session_factory(ws.operational())() as session:
+        assert session.scalar(select(Campaign.state).where(Campaign.id == cid)) == "done"
+    sales.close()

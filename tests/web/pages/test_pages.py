@@ -43,7 +43,12 @@ PAGES = {
     "/app/audit": "users.manage",
     "/app/campaigns": "read",
     "/app/campaigns/new": "campaign.edit",
+    "/app/results": "read",
+    "/app/results/budget": "read",
     "/app/static/progress.js": "read",
+    "/app/data": "read",
+    "/app/plan/versions": "read",
+    "/app/plan/edit": "plan.edit",
 }
 #: the route behind each page above
 ROUTES = {
@@ -64,8 +69,13 @@ ROUTES = {
     "/app/campaigns/new",
     "/app/campaigns/{cid}",
     "/app/campaigns/{cid}/preview",
+    "/app/results",
+    "/app/results/budget",
     "/app/jobs/{job_id}",
     "/app/static/{name}",
+    "/app/data",
+    "/app/plan/versions",
+    "/app/plan/edit",
 }
 
 

@@ -47,7 +47,7 @@ __all__ = [
 #: The states of a job that has not finished.
 ACTIVE = ("queued", "running")
 
-#: The processes this web worker started, by job id (polled, so finished ones are reaped).
+#: The processes this web worker started, by process id (polled, so finished ones are reaped).
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 _CHILDREN_LOCK = threading.Lock()
 
@@ -89,17 +89,17 @@ def _view(job: Job) -> JobView:
                    float(job.progress), job.message, job.started_at, job.finished_at)  # fmt: skip
 
 
-def _alive(job_id: int, pid: int | None) -> bool:
+def _alive(pid: int | None) -> bool:
     """Whether the job's process still runs (a child of this worker is reaped as it is polled)."""
+    if pid is None:
+        return False
     with _CHILDREN_LOCK:
-        child = _CHILDREN.get(job_id)
+        child = _CHILDREN.get(pid)
         if child is not None:
             if child.poll() is None:
                 return True
-            del _CHILDREN[job_id]
+            del _CHILDREN[pid]
             return False
-    if pid is None:
-        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -111,7 +111,7 @@ def _alive(job_id: int, pid: int | None) -> bool:
 
 def _settle(engine: Engine, job: Job) -> Job:
     """Mark a job whose process died without saying so as failed (and say where to look)."""
-    if job.status not in ACTIVE or _alive(int(job.id), job.pid):
+    if job.status not in ACTIVE or _alive(job.pid):
         return job
     if job.pid is None and (datetime.now(UTC) - _aware(job.started_at)).total_seconds() < 30:
         return job  # being started
@@ -172,7 +172,7 @@ def start_job(
     with _CHILDREN_LOCK:
         for done in [i for i, c in _CHILDREN.items() if c.poll() is not None]:
             del _CHILDREN[done]
-        _CHILDREN[job_id] = child
+        _CHILDREN[child.pid] = child
     with session_factory(engine)() as session, session.begin():
         session.execute(update(Job).where(Job.id == job_id).values(pid=child.pid))
     return job_id

@@ -37,6 +37,8 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/app/trends", "Trends", "read"),
     ("/app/personas", "Personas", "read"),
     ("/app/campaigns", "Campaigns", "read"),
+    ("/app/results", "Results", "read"),
+    ("/app/data", "Data", "read"),
     ("/app/report", "Report", "read"),
     ("/app/users", "Users", "users.manage"),
     ("/app/audit", "Audit log", "users.manage"),

@@ -26,9 +26,12 @@ from streamwise.web.pages.accounts import (
     start_session,
 )
 from streamwise.web.pages.campaigns import router as campaigns_router
+from streamwise.web.pages.data import router as data_router
 from streamwise.web.pages.evidence import evidence_rows
 from streamwise.web.pages.overview import overview_sections
+from streamwise.web.pages.plan_edit import router as plan_edit_router
 from streamwise.web.pages.render import page
+from streamwise.web.pages.results import router as results_router
 from streamwise.web.pages.security import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -49,6 +52,9 @@ __all__ = ["install_pages", "router"]
 router = APIRouter(include_in_schema=False)
 router.routes.extend(simulator_router.routes)  # /app/research/simulator, listed with the rest
 router.routes.extend(campaigns_router.routes)  # /app/campaigns..., /app/jobs/{id}, /app/static
+router.routes.extend(results_router.routes)  # /app/results, /app/results/budget
+router.routes.extend(data_router.routes)  # /app/data
+router.routes.extend(plan_edit_router.routes)  # /app/plan/versions, /app/plan/edit
 
 _SEE_OTHER = 303
 MAX_COMMENT = 4000

@@ -26,7 +26,9 @@
     }).then(function (job) {
       show(el, job);
       if (job.active) { window.setTimeout(function () { poll(el); }, 1000); }
-      else { window.setTimeout(function () { window.location.reload(); }, 300); }
+      else {  // the outcome, without the "started" notice of the address
+        window.setTimeout(function () { window.location.replace(window.location.pathname); }, 300);
+      }
     }).catch(function () {
       window.setTimeout(function () { poll(el); }, 3000);
     });
