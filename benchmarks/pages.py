@@ -75,6 +75,8 @@ def main() -> None:
     engine = ws.operational()
     if "bench" not in {a.username for a in list_users(engine)}:
         create_user(engine, "bench", PASSWORD, "admin")
+    ws.close()  # as streamwise serve opens it: the analytics file is not held by the server
+    ws = Workspace.open(root)
     # as streamwise serve builds it: the slow pages are rendered in the background at start
     with TestClient(create_app(ws, warm_pages=True), follow_redirects=False) as client:
         form = client.get("/login").text

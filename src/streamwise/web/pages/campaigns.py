@@ -10,6 +10,8 @@ sent by ``streamwise campaign run-due`` (cron or a timer) when its time comes.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -18,7 +20,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from starlette.concurrency import run_in_threadpool
 
 from streamwise.downstream.campaigns.ledger import counts, move
@@ -28,7 +30,7 @@ from streamwise.downstream.campaigns.service import create_campaign, schedule
 from streamwise.downstream.campaigns.settings import CampaignSettings
 from streamwise.errors import StreamwiseError
 from streamwise.store.db import session_factory
-from streamwise.store.models import Campaign
+from streamwise.store.models import Campaign, Suppression
 from streamwise.web.pages.accounts import audit
 from streamwise.web.pages.campaign_forms import (
     email_view,
@@ -39,7 +41,7 @@ from streamwise.web.pages.campaign_forms import (
 from streamwise.web.pages.jobs import active_job, job_view, recent_jobs, start_job
 from streamwise.web.pages.render import page
 from streamwise.web.pages.security import CanRead, NotFoundError, Viewer, needs
-from streamwise.web.pages.upstream import ReadOnlyWorkspace
+from streamwise.web.pages.upstream import ReadOnlyWorkspace, analytics_stamp
 
 __all__ = ["router"]
 
@@ -173,13 +175,39 @@ def campaign(request: Request, cid: int, viewer: CanRead, message: str = "") -> 
                 message=message)  # fmt: skip
 
 
-@router.get("/app/campaigns/{cid}/preview")
-def preview(request: Request, cid: int, viewer: CanRead, customer: str = "") -> Response:
-    """The e-mail one recipient (default: the audience's first) would get, as it would go out."""
-    engine = request.app.state.engine
-    c = _campaign(engine, cid, viewer)
-    ws = request.app.state.workspace
-    view = ReadOnlyWorkspace(ws) if ws.settings.engine == "duckdb" else ws
+class _Previews:
+    """Rendered previews, kept until the campaign, the customer data or the suppression list
+    changes (rendering one resolves the audience: ~0.3 s at 20,000 customers)."""
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple[Any, ...], tuple[Any, Any, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, ws: Any, c: Campaign, customer: str) -> tuple[Any, Any, str]:
+        engine = ws.operational()
+        with session_factory(engine)() as session:
+            suppressed = session.execute(
+                select(func.count(), func.max(Suppression.id)).select_from(Suppression)
+            ).one()
+        key = (int(c.id), customer, c.updated_at, tuple(suppressed), analytics_stamp(ws))
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = _render_preview(ws, c, customer)
+        if not value[2].startswith("the customer data could not be read"):
+            with self._lock:
+                self._items[key] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return value
+
+
+def _render_preview(ws: Any, c: Campaign, customer: str) -> tuple[Any, Any, str]:
+    # this process may hold the file itself (then it reads through that connection)
+    readonly = ws.settings.engine == "duckdb" and not ws.analytics_open
+    view = ReadOnlyWorkspace(ws) if readonly else ws
     error, shown, result = "", None, None
     try:
         result = preview_message(view, c.name, customer.strip() or None)
@@ -194,6 +222,17 @@ def preview(request: Request, cid: int, viewer: CanRead, customer: str = "") -> 
     finally:
         if view is not ws:
             view.close()
+    return result, shown, error
+
+
+@router.get("/app/campaigns/{cid}/preview")
+def preview(request: Request, cid: int, viewer: CanRead, customer: str = "") -> Response:
+    """The e-mail one recipient (default: the audience's first) would get, as it would go out."""
+    c = _campaign(request.app.state.engine, cid, viewer)
+    state = request.app.state
+    if not hasattr(state, "campaign_previews"):
+        state.campaign_previews = _Previews()
+    result, shown, error = state.campaign_previews.get(state.workspace, c, customer.strip())
     return page("campaign_preview.html", title=f"Preview: {c.name}", viewer=viewer,
                 path="/app/campaigns", c=c, preview=result, email=shown, error=error,
                 customer=customer, status_code=422 if error else 200)  # fmt: skip

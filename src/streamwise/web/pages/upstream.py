@@ -18,7 +18,14 @@ from markupsafe import Markup
 from streamwise.reports.html import Paragraph, Section, render_sections
 from streamwise.reports.upstream import upstream_section
 
-__all__ = ["ReadOnlyWorkspace", "UpstreamPages"]
+__all__ = ["ReadOnlyWorkspace", "UpstreamPages", "analytics_stamp"]
+
+
+def analytics_stamp(workspace: Any) -> tuple[int, int]:
+    """When the workspace's analytics file and its write-ahead log last changed (a cache key)."""
+    path = workspace.analytics_path
+    wal = path.with_name(path.name + ".wal")
+    return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (path, wal))  # type: ignore[return-value]
 
 
 class ReadOnlyWorkspace:
@@ -64,16 +71,14 @@ class UpstreamPages:
         self._pages: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
         self._lock = threading.Lock()
 
-    def _stamp(self) -> tuple[int, int]:
-        """When the analytics file and its write-ahead log last changed."""
-        path = self.workspace.analytics_path
-        wal = path.with_name(path.name + ".wal")
-        return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (path, wal))  # type: ignore[return-value]
-
     def render(self, part: str, plan_view: Any) -> Markup:
         """The HTML of ``part`` (see :data:`~streamwise.reports.upstream.UPSTREAM_PARTS`)."""
         plan = plan_view.document if plan_view is not None else None
-        key = (part, self._stamp(), plan_view.info.id if plan_view is not None else None)
+        key = (
+            part,
+            analytics_stamp(self.workspace),
+            plan_view.info.id if plan_view is not None else None,
+        )
         with self._lock:
             if key in self._pages:
                 self._pages.move_to_end(key)
