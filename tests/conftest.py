@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,12 @@ def need_service(reason: str) -> None:
     if os.environ.get("STREAMWISE_REQUIRE_SERVICES"):
         pytest.fail(f"{reason} (STREAMWISE_REQUIRE_SERVICES is set, so this is a failure)")
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def require_service() -> Callable[[str], None]:
+    """:func:`need_service` for fixtures in other conftests (which cannot import this one)."""
+    return need_service
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from streamwise.engine import connect
+from streamwise.engine import connect, parse_spark_url, redact
 from streamwise.errors import ConfigError
 from streamwise.workspace import Workspace
 
@@ -55,5 +55,42 @@ def test_unreachable_postgresql_says_what_to_check() -> None:
 def test_unknown_engines_are_refused() -> None:
     with pytest.raises(ConfigError, match="duckdb"):
         connect("oracle://x")
-    with pytest.raises(ConfigError, match="Spark"):
-        connect("spark://localhost:7077")
+    with pytest.raises(ConfigError, match="names no master"):
+        connect("spark://")
+    with pytest.raises(ConfigError, match="unknown parameter 'password'"):
+        connect("spark://local[2]?password=x")
+
+
+@pytest.mark.parametrize(
+    ("url", "master"),
+    [
+        ("spark://local[2]", "local[2]"),
+        ("spark://local", "local"),
+        ("spark://localhost:7077", "spark://localhost:7077"),
+        ("spark://10.0.0.5:7077,10.0.0.6:7077", "spark://10.0.0.5:7077,10.0.0.6:7077"),
+        ("spark://yarn", "yarn"),
+        ("spark://k8s://https://kube.example:443", "k8s://https://kube.example:443"),
+    ],
+)
+def test_spark_urls_name_the_master(url: str, master: str) -> None:
+    assert parse_spark_url(url).master == master
+
+
+def test_spark_urls_carry_settings_and_local_defaults() -> None:
+    spec = parse_spark_url("spark://local[3]?database=marketing&spark.sql.shuffle.partitions=8")
+    assert spec.local
+    assert spec.database == "marketing"
+    settings = spec.settings()
+    assert settings["spark.sql.session.timeZone"] == "UTC"
+    assert settings["spark.sql.shuffle.partitions"] == "8"  # the URL's own wins
+    assert settings["spark.ui.enabled"] == "false"
+    cluster = parse_spark_url("spark://master:7077").settings()
+    assert cluster["spark.sql.session.timeZone"] == "UTC"
+    assert "spark.sql.shuffle.partitions" not in cluster  # the cluster's own defaults
+    assert "spark.ui.enabled" not in cluster
+
+
+def test_spark_urls_are_shown_without_their_settings() -> None:
+    url = "spark://master:7077?spark.hadoop.fs.s3a.secret.key=s3cret"
+    assert redact(url) == "spark://master:7077"
+    assert redact("spark://local[2]") == "spark://local[2]"

@@ -1,21 +1,34 @@
-"""The analytics connection: an Ibis backend over DuckDB (default) or PostgreSQL.
+"""The analytics connection: an Ibis backend over DuckDB (default), PostgreSQL or PySpark.
 
 Analyses are written once as Ibis expressions and run on whichever backend the workspace
-configures. Spark (``spark://``) arrives with the scale-out work and is refused clearly until then.
+configures: ``engine = "duckdb"``, a ``postgresql://`` URL, or ``spark://`` followed by a Spark
+master (``spark://local[2]``, ``spark://host:7077``, ``spark://yarn``). See ``docs/scale.md``.
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import ibis
 from ibis.backends import BaseBackend
 
 from streamwise.errors import ConfigError
 
-__all__ = ["connect", "connect_duckdb", "connect_postgres", "open_table", "redact"]
+__all__ = [
+    "SparkUrl",
+    "connect",
+    "connect_duckdb",
+    "connect_postgres",
+    "connect_spark",
+    "open_table",
+    "parse_spark_url",
+    "redact",
+]
 
 
 def connect_duckdb(
@@ -54,33 +67,226 @@ def connect_postgres(url: str) -> BaseBackend:
         ) from None
 
 
+@dataclass(frozen=True)
+class SparkUrl:
+    """A ``spark://`` engine setting taken apart.
+
+    Attributes
+    ----------
+    master
+        The Spark master URL: ``local[2]``, ``spark://host:7077``, ``yarn``, ``k8s://https://...``.
+    database
+        The catalog database (schema) tables are read from; empty means the session's current one.
+    conf
+        Spark settings from the URL's query (``spark.executor.memory=8g``), over the defaults.
+    """
+
+    master: str
+    database: str = ""
+    conf: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def local(self) -> bool:
+        """Whether Spark runs inside this process (``local``, ``local[N]``, ``local[*]``)."""
+        return self.master == "local" or self.master.startswith("local[")
+
+    def settings(self) -> dict[str, str]:
+        """The session's settings: sensible defaults, then the URL's own.
+
+        Always UTC for timestamps (naive timestamps are UTC everywhere in Streamwise). In local
+        mode, as many shuffle partitions as cores (Spark's 200 suit a cluster, not a laptop),
+        no web UI, and the driver bound to the loopback address.
+        """
+        out = {"spark.sql.session.timeZone": "UTC", "spark.app.name": "streamwise"}
+        if self.local:
+            inner = self.master[len("local[") : -1] if self.master.startswith("local[") else "1"
+            inner = inner.split(",")[0]  # local[N,F]: N cores, F retries
+            cores = str(os.cpu_count() or 2) if inner in {"*", ""} else inner
+            out |= {
+                "spark.sql.shuffle.partitions": str(cores),
+                "spark.default.parallelism": str(cores),
+                "spark.ui.enabled": "false",
+                "spark.ui.showConsoleProgress": "false",
+                "spark.driver.host": "127.0.0.1",
+                "spark.driver.bindAddress": "127.0.0.1",
+            }
+        return out | self.conf
+
+
+def parse_spark_url(url: str) -> SparkUrl:
+    """Take ``spark://MASTER[?database=NAME&spark.key=value...]`` apart.
+
+    ``MASTER`` is ``local``, ``local[N]`` or ``local[*]`` (Spark inside this process),
+    ``HOST:PORT`` (a standalone cluster, ``spark://HOST:PORT``) or any other master URL
+    (``yarn``, ``k8s://https://HOST:443``, ``spark://HOST1:7077,HOST2:7077``). Query parameters
+    starting with ``spark.`` become Spark settings; ``database`` names the catalog database.
+
+    Raises
+    ------
+    ConfigError
+        When the URL has no master or an unknown query parameter.
+
+    Examples
+    --------
+    >>> parse_spark_url("spark://local[2]").master
+    'local[2]'
+    >>> parse_spark_url("spark://10.0.0.5:7077?database=marketing").master
+    'spark://10.0.0.5:7077'
+    """
+    if not url.startswith("spark://"):
+        raise ConfigError(f"not a Spark URL: {redact(url)}; use spark://MASTER")
+    rest, _, query = url.removeprefix("spark://").partition("?")
+    if not rest:
+        raise ConfigError(
+            "the spark:// URL names no master; use spark://local[2] (Spark in this process) or "
+            "spark://HOST:7077 (a cluster)"
+        )
+    own = rest in {"local", "yarn"} or rest.startswith("local[") or "://" in rest
+    master = rest if own else "spark://" + rest
+    database, conf = "", {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key == "database":
+            database = value
+        elif key.startswith("spark."):
+            conf[key] = value
+        else:
+            raise ConfigError(
+                f"unknown parameter {key!r} in the spark:// URL; use database=NAME or Spark "
+                "settings such as spark.executor.memory=8g"
+            )
+    return SparkUrl(master=master, database=database, conf=conf)
+
+
+@cache
+def _spark_backend_class() -> type[BaseBackend]:
+    _ = ibis.pyspark  # loading the backend through ibis registers its options
+    from ibis.backends.pyspark import Backend
+
+    class SparkBackend(Backend):  # type: ignore[misc]
+        """Ibis's PySpark backend that stops the Spark session only if it started it."""
+
+        owns_session = False
+
+        def disconnect(self) -> None:
+            if self.owns_session:
+                super().disconnect()
+
+    return SparkBackend
+
+
+def connect_spark(url: str, *, warehouse: str | Path | None = None) -> BaseBackend:
+    """Ibis's PySpark backend on a Spark session with the master of ``url`` (see
+    :func:`parse_spark_url`).
+
+    Parameters
+    ----------
+    url
+        ``spark://MASTER[?database=NAME&spark.key=value...]``.
+    warehouse
+        Where a local session keeps the tables it creates (``spark.sql.warehouse.dir``; Spark's
+        own default is ``./spark-warehouse`` in the working directory). A cluster's own setting
+        is left alone; the URL's ``spark.sql.warehouse.dir`` wins.
+
+    A process holds one Spark session: when one is running (say, a notebook's or a test
+    session's), it is reused if its master is the URL's, and left running on ``disconnect()``;
+    otherwise a new one starts, and ``disconnect()`` stops it. Tables are read from the session's
+    catalog (``backend.table(name)``), or from files with ``backend.read_parquet(path)``.
+
+    Raises
+    ------
+    ConfigError
+        When PySpark (or Java) is missing, the URL is malformed, or a session with another master
+        is running in this process.
+    """
+    spec = parse_spark_url(url)
+    try:
+        from pyspark.errors import PySparkRuntimeError
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(
+            "the spark:// engine needs PySpark; install it with pip install 'streamwise[spark]'"
+        ) from None
+    try:
+        running = SparkSession.active()
+    except PySparkRuntimeError:
+        running = None
+    if running is not None:
+        if running.sparkContext.master != spec.master:
+            raise ConfigError(
+                f"a Spark session with master {running.sparkContext.master} already runs in "
+                f"this process, and a process holds one; stop it or use that master, not "
+                f"{spec.master}"
+            )
+        session = running
+        for key, value in spec.conf.items():  # settings a running session can still take
+            session.conf.set(key, value)
+    else:
+        builder = SparkSession.builder.master(spec.master)
+        settings = spec.settings()
+        if warehouse is not None and spec.local:
+            settings.setdefault("spark.sql.warehouse.dir", str(Path(warehouse).resolve()))
+        for key, value in settings.items():
+            builder = builder.config(key, value)
+        try:
+            session = builder.getOrCreate()
+        except Exception as exc:  # Java missing, master unreachable: Py4J's errors vary
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+            raise ConfigError(
+                f"cannot start Spark with master {spec.master} ({type(exc).__name__}: {first}); "
+                "check that Java 17 is installed (JAVA_HOME) and the master is reachable"
+            ) from None
+        session.sparkContext.setLogLevel("WARN")
+    # pandas writes a missing float as NaN; DuckDB and PostgreSQL load it as NULL, Spark keeps
+    # NaN, which would poison sums and means: read NaN as NULL, as the other engines do.
+    backend_class = _spark_backend_class()  # registers ibis.options.pyspark
+    ibis.options.pyspark.treat_nan_as_null = True
+    backend = backend_class().connect(session)
+    backend.owns_session = running is None
+    if spec.database:
+        try:
+            session.catalog.setCurrentDatabase(spec.database)
+        except Exception:
+            raise ConfigError(
+                f"the Spark catalog has no database {spec.database!r}; create it or fix the "
+                "URL's database parameter"
+            ) from None
+    return backend
+
+
 def connect(engine: str, *, duckdb_path: str | Path = ":memory:", **options: Any) -> BaseBackend:
     """Return the Ibis backend for an ``engine`` setting (see ``Settings.engine``).
 
     Parameters
     ----------
     engine
-        ``"duckdb"``, ``"postgresql://..."`` or ``"spark://..."``.
+        ``"duckdb"``, ``"postgresql://..."`` or ``"spark://MASTER[?key=value&...]"`` (see
+        :func:`streamwise.spark.connect_spark`).
     duckdb_path
         The DuckDB file used when ``engine`` is ``"duckdb"``.
     options
-        ``memory_limit`` and ``threads`` for DuckDB.
+        ``memory_limit`` and ``threads`` for DuckDB (ignored by the other engines).
     """
     if engine == "duckdb":
         return connect_duckdb(duckdb_path, **options)
     if engine.startswith(("postgres://", "postgresql://")):
         return connect_postgres(engine)
     if engine.startswith("spark://"):
-        raise ConfigError(
-            'the Spark engine is not available in this version; use engine = "duckdb" or a '
-            "postgresql:// URL"
-        )
-    raise ConfigError(f'unknown engine {engine!r}; use "duckdb" or a postgresql:// URL')
+        in_file = str(duckdb_path) != ":memory:"
+        return connect_spark(engine, warehouse=Path(duckdb_path).parent / "spark-warehouse"
+                             if in_file else None)  # fmt: skip
+    raise ConfigError(
+        f'unknown engine {redact(engine)!r}; use "duckdb", a postgresql:// URL or a spark:// URL'
+    )
 
 
 def redact(url: str) -> str:
-    """``url`` without its user and password, fit to show and store."""
-    parts = urlsplit(url)
+    """``url`` without its user and password (nor, for Spark, its settings), fit to show."""
+    if url.startswith("spark://"):  # settings may hold keys (spark.hadoop.fs.s3a.secret.key)
+        return url.partition("?")[0]
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. unbalanced brackets: show the scheme only
+        return url.split("://", 1)[0] + "://..."
     if parts.hostname is None:
         return url
     host = parts.hostname + (f":{parts.port}" if parts.port else "")

@@ -28,7 +28,8 @@ class Settings(BaseSettings):
     ----------
     engine
         Analytics engine: ``"duckdb"`` (the workspace's DuckDB file), a PostgreSQL URL
-        (``postgresql://user@host:5432/db``) or, later, ``spark://...``.
+        (``postgresql://user@host:5432/db``) or ``spark://`` and a Spark master
+        (``spark://local[2]``, ``spark://host:7077``; see ``docs/scale.md``).
     analytics
         The DuckDB file, relative to the workspace.
     operational

@@ -27,8 +27,9 @@ _TEMPLATE = """\
 # Streamwise workspace settings. Any value can be overridden by an environment variable
 # STREAMWISE_<NAME> (for example STREAMWISE_ENGINE). See docs/workspace.md.
 
-# Analytics engine: "duckdb" (the file below) or a PostgreSQL URL such as
-# "postgresql://postgres@127.0.0.1:5432/marketing".
+# Analytics engine: "duckdb" (the file below), a PostgreSQL URL such as
+# "postgresql://postgres@127.0.0.1:5432/marketing", or a Spark master such as
+# "spark://local[4]" or "spark://spark-master:7077" (see docs/scale.md).
 engine = "duckdb"
 analytics = "analytics.duckdb"
 

@@ -149,9 +149,10 @@ def build_profiles(
         respondents = pd.DataFrame(
             {"customer_id": customers.to_numpy(), "segment": segment_of.reindex(customers.index)}
         )
-        clusters = cluster_names(con, respondents)
+        engine = workspace.analytics()  # the same DuckDB database as ``con``, through Ibis
+        clusters = cluster_names(engine, respondents)
         if len(clusters):
-            parts.append(customer_metrics(con, clusters))
+            parts.append(customer_metrics(engine, clusters))
     table = pd.concat([p for p in parts if len(p)], ignore_index=True)
     table = pd.concat([table, _growth(con, table)], ignore_index=True)
     table["n"] = table["n"].astype("Int64")

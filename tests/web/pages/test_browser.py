@@ -195,3 +195,27 @@ def test_create_preview_send_and_watch_a_campaign_to_done(live_demo: Any, chromi
     with session_factory(ws.operational())() as session:
         assert session.scalar(select(Campaign.state).where(Campaign.id == cid)) == "done"
     sales.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "shot"),
+    [
+        ("/app/results", "Experiments", "results"),
+        ("/app/results/budget", "Budget", "budget"),
+        ("/app/data", "Quarantine", "data"),
+        ("/app/campaigns", "Campaigns, newest first", "campaigns"),
+        ("/app/research/simulator", "", "simulator"),
+        ("/app/plan/versions", "Version 1", "plan-versions"),
+    ],
+)
+def test_results_data_and_campaign_pages_in_the_browser(
+    live_demo: Any, tab: Any, path: str, heading: str, shot: str
+) -> None:
+    base, _ = live_demo
+    _sign_in(tab, base, "product", path)
+    if heading:
+        assert tab.get_by_text(heading).first.is_visible()
+    _accessible_basics(tab)
+    assert tab.errors == []
+    H.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(H.ARTIFACTS / f"{shot}.png"), full_page=True)

@@ -123,16 +123,22 @@ def test_every_role_reads_the_results(demo_client: TestClient) -> None:
         assert demo_client.get(BUDGET).status_code == 200, role
 
 
-def test_headings_are_in_order_and_inputs_labelled(demo_client: TestClient) -> None:
-    H.sign_in(demo_client, "sales")
-    text = demo_client.get("/app/results").text
+def assert_accessible(text: str) -> None:
+    """One h1, no heading level skipped, a label for every field, no script."""
     levels = [int(h) for h in re.findall(r"<h([1-6])[\s>]", text)]
     assert levels[0] == 1
     assert levels.count(1) == 1
     assert all(b - a <= 1 for a, b in itertools.pairwise(levels))
-    for input_id in re.findall(r'<input id="([^"]+)"', text):
-        assert f'<label for="{input_id}">' in text
+    fields = re.findall(r'<(?:input|select) id="([^"]+)"', text)
+    assert fields
+    for field_id in fields:
+        assert f'<label for="{field_id}">' in text
     assert "<script" not in text
+
+
+def test_headings_are_in_order_and_inputs_labelled(demo_client: TestClient) -> None:
+    H.sign_in(demo_client, "sales")
+    assert_accessible(demo_client.get("/app/results").text)
 
 
 def test_lift_shown_is_what_workspace_lift_computes(demo_client: TestClient) -> None:
@@ -300,6 +306,7 @@ def test_default_budget_is_todays_total_split_as_the_optimiser_splits_it(media: 
         assert number(shown[channel][1]) == pytest.approx(media.current[channel], abs=0.006)
     assert _expected_return(response.text) == pytest.approx(best.value, abs=0.006)
     assert f"Best split of {today:,.2f} per period" in response.text
+    assert_accessible(response.text)
 
 
 def test_allocation_adds_up_to_the_budget_and_keeps_the_limits(media: Any) -> None:

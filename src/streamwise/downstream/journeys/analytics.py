@@ -26,9 +26,11 @@ FIELDS = ("email", "first_name", "last_name", "country", "timezone", "email_cons
 class Analytics:
     """Lazy access to a workspace's analytics database for one round of the worker."""
 
-    def __init__(self, workspace: Any) -> None:
+    def __init__(self, workspace: Any, backend: BaseBackend | None = None) -> None:
+        """``backend``: an open Ibis backend to use instead of connecting to the workspace's
+        engine (a notebook's or a test's, on any engine)."""
         self.workspace = workspace
-        self._backend: BaseBackend | None = None
+        self._backend: BaseBackend | None = backend
         self._tables: dict[str, bool] = {}
 
     def backend(self) -> BaseBackend:

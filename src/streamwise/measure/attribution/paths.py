@@ -23,7 +23,9 @@ How journeys are cut (:func:`paths_expr`):
 
 Everything up to the distinct paths runs as one Ibis expression (window functions and an ordered
 ``string_agg``) on the backend, DuckDB by default, so 10M+ journeys are cut and counted in bounded
-memory; only one row per distinct path comes back.
+memory; only one row per distinct path comes back. Backends without ordered aggregates (PySpark)
+collect each journey's ``(ts, channel)`` pairs, sort them and join the channels instead (see
+:func:`_ordered_path`); the paths are the same.
 """
 
 from __future__ import annotations
@@ -69,6 +71,32 @@ def _seconds(d: timedelta | float | int) -> int:
     return int(d.total_seconds()) if isinstance(d, timedelta) else int(d)
 
 
+def _ordered_aggregates(tables: tuple[ir.Table, ...], backend: Any) -> bool:
+    """Whether the backend that will run the expression has ordered aggregates (``string_agg(x
+    ORDER BY y)``): DuckDB, PostgreSQL and most SQL engines do, PySpark does not."""
+    for table in tables:
+        if backend is not None:
+            break
+        try:
+            backend = table._find_backend()
+        except Exception:  # noqa: S112 - in-memory tables name no backend; try the next
+            continue
+    if backend is None:
+        backend = ibis.get_backend()
+    # the class's ``AggGen`` (an instance's ``agg`` is an accessor of aggregate functions)
+    agg = getattr(type(getattr(backend, "compiler", None)), "agg", None)
+    return getattr(agg, "supports_order_by", True) is True
+
+
+def _ordered_path(touch: ir.Table, separator: str, ordered: bool) -> ir.StringValue:
+    """The journey's channels by time (ties by channel), joined by ``separator``."""
+    if ordered:
+        return touch.channel.group_concat(separator, order_by=[touch.ts, touch.channel])
+    # Spark: collect (ts, channel) pairs, sort them (structs compare field by field), join
+    pairs = ibis.struct({"ts": touch.ts, "channel": touch.channel}).collect()
+    return pairs.sort().map(lambda pair: pair.channel).join(separator)
+
+
 def paths_expr(
     touchpoints: Any,
     conversions: Any,
@@ -84,6 +112,7 @@ def paths_expr(
     collapse_repeats: bool = False,
     max_touches: int | None = None,
     separator: str = _SEP,
+    backend: Any = None,
 ) -> ir.Table:
     """The Ibis expression behind :func:`build_paths` (one row per distinct path).
 
@@ -113,6 +142,9 @@ def paths_expr(
         Keep only the last ``max_touches`` touches of each journey.
     separator
         Between channels in the path text.
+    backend
+        The Ibis backend the expression will run on, when not the tables' own (data frames run
+        elsewhere); it decides how the path text is ordered.
     """
     tp = _as_table(touchpoints)
     cv = _as_table(conversions)
@@ -156,21 +188,23 @@ def paths_expr(
         prev_ts = touch.ts.lag().over(w_t)
         prev_epoch = touch.epoch.lag().over(w_t)
         new = prev_ts.isnull() | (prev_epoch != touch.epoch) | (touch.ts - prev_ts > gap)
-        touch = touch.mutate(new=new.cast("int64"))
+        touch = touch.mutate(new=ibis.ifelse(new, 1, 0))  # PostgreSQL casts no bool to bigint
         touch = touch.mutate(jkey=touch.new.cumsum().over(w_t).cast("string")).drop("new")
 
+    # window values are named columns before they are filtered on (PostgreSQL's compiler needs it)
     w_j = ibis.window(group_by=["cust", "jkey"], order_by=["ts", "channel"])
     if collapse_repeats:  # keep the last touch of each run, so the journey's end stays put
-        nxt = touch.channel.lead().over(w_j)
-        touch = touch.filter(nxt.isnull() | (nxt != touch.channel))
+        touch = touch.mutate(nxt=touch.channel.lead().over(w_j))
+        touch = touch.filter(touch.nxt.isnull() | (touch.nxt != touch.channel)).drop("nxt")
     if max_touches is not None:
         w_back = ibis.window(
             group_by=["cust", "jkey"], order_by=[ibis.desc("ts"), ibis.desc("channel")]
         )
-        touch = touch.filter(ibis.row_number().over(w_back) < max_touches)
+        touch = touch.mutate(back=ibis.row_number().over(w_back))
+        touch = touch.filter(touch.back < max_touches).drop("back")
 
     agg: dict[str, Any] = {
-        "path": touch.channel.group_concat(separator, order_by=[touch.ts, touch.channel]),
+        "path": _ordered_path(touch, separator, _ordered_aggregates((tp, cv), backend)),
         "last_ts": touch.ts.max(),
     }
     if not journey:
@@ -200,7 +234,7 @@ def paths_expr(
         hit = j.cts.notnull() & j.is_last & (j.cts >= j.last_ts) & (j.cts <= j.last_ts + win)
         done = j.select("path", converted=hit, cval=ibis.ifelse(hit, j.cval, ibis.null("float64")))
 
-    conv_i = done.converted.cast("int64")
+    conv_i = ibis.ifelse(done.converted, 1, 0)
     return (
         done.group_by("path")
         .aggregate(
@@ -242,7 +276,7 @@ def build_paths(
     >>> biz = generate(n_customers=2_000, seed=1, bad_share=0)          # doctest: +SKIP
     >>> paths = build_paths(biz.tables["touchpoints"], biz.tables["orders"])  # doctest: +SKIP
     """
-    expr = paths_expr(touchpoints, conversions, **options)
+    expr = paths_expr(touchpoints, conversions, backend=backend, **options)
     out = backend.execute(expr) if backend is not None else expr.execute()
     out = out.astype({"conversions": "int64", "nulls": "int64", "value": "float64"})
     return out.reset_index(drop=True)

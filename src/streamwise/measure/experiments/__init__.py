@@ -5,7 +5,8 @@ Statistics per arm (:class:`ProportionStat`, :class:`MeanStat`, :class:`RatioSta
 t-test), Bayesian (Gaussian posterior on the effect) or sequential (always-valid confidence
 sequence) comparison; :func:`srm_check` tests the traffic split; :func:`compare_arms` adjusts
 for several variants; ``sample_size_*`` / ``power_*`` plan an experiment; :func:`decide_winner`
-picks the arm a campaign should send. See ``docs/experiments.md``.
+picks the arm a campaign should send; :func:`arm_stats` sums a table of units into statistics
+in the analytics engine. See ``docs/experiments.md``.
 
 Examples
 --------
@@ -39,6 +40,7 @@ from streamwise.measure.experiments.stats import (
     ProportionStat,
     RatioStat,
 )
+from streamwise.measure.experiments.tables import StatKind, arm_stats, arm_stats_expr
 from streamwise.measure.experiments.winner import (
     Guardrail,
     Status,
@@ -61,9 +63,12 @@ __all__ = [
     "SampleSize",
     "SrmResult",
     "Stat",
+    "StatKind",
     "Status",
     "WinnerDecision",
     "adjust_p_values",
+    "arm_stats",
+    "arm_stats_expr",
     "compare",
     "compare_arms",
     "cuped_theta",

@@ -41,7 +41,7 @@ from streamwise.web.pages.campaign_forms import (
 from streamwise.web.pages.jobs import active_job, job_view, recent_jobs, start_job
 from streamwise.web.pages.render import page
 from streamwise.web.pages.security import CanRead, NotFoundError, Viewer, needs
-from streamwise.web.pages.upstream import ReadOnlyWorkspace, analytics_stamp
+from streamwise.web.pages.upstream import analytics_stamp, read_analytics
 
 __all__ = ["router"]
 
@@ -205,12 +205,9 @@ class _Previews:
 
 
 def _render_preview(ws: Any, c: Campaign, customer: str) -> tuple[Any, Any, str]:
-    # this process may hold the file itself (then it reads through that connection)
-    readonly = ws.settings.engine == "duckdb" and not ws.analytics_open
-    view = ReadOnlyWorkspace(ws) if readonly else ws
     error, shown, result = "", None, None
     try:
-        result = preview_message(view, c.name, customer.strip() or None)
+        result = read_analytics(ws, lambda view: preview_message(view, c.name, customer or None))
         payload = result.message.payload
         if isinstance(payload, bytes):
             shown = email_view(payload)
@@ -219,9 +216,6 @@ def _render_preview(ws: Any, c: Campaign, customer: str) -> tuple[Any, Any, str]
     except Exception as exc:  # the analytics file is held for writing (an import or analysis)
         error = (f"the customer data could not be read just now ({type(exc).__name__}): an "
                  "import or analysis is probably running; try again in a moment")  # fmt: skip
-    finally:
-        if view is not ws:
-            view.close()
     return result, shown, error
 
 

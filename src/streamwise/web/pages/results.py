@@ -31,7 +31,7 @@ from fastapi.responses import Response
 from markupsafe import Markup
 from sqlalchemy import case, func, select
 
-from streamwise.errors import ConfigError, DataError
+from streamwise.errors import ConfigError, DataError, StreamwiseError
 from streamwise.measure.budget import optimise_budget
 from streamwise.measure.curves import HillCurve, load_curves
 from streamwise.measure.feedback import current_spend
@@ -48,9 +48,9 @@ from streamwise.web.pages.results_budget import (
 )
 from streamwise.web.pages.results_experiments import campaign_experiments, experiments_section
 from streamwise.web.pages.security import CanRead
-from streamwise.web.pages.upstream import ReadOnlyWorkspace
+from streamwise.web.pages.upstream import analytics_stamp, read_analytics
 
-__all__ = ["BUDGET_PATH", "PATH", "router"]
+__all__ = ["BUDGET_PATH", "PATH", "results_body", "router"]
 
 PATH, BUDGET_PATH = "/app/results", "/app/results/budget"
 _S, _E, _C = CampaignSend.__table__, Engagement.__table__, Campaign.__table__
@@ -58,12 +58,6 @@ _S, _E, _C = CampaignSend.__table__, Engagement.__table__, Campaign.__table__
 
 # --------------------------------------------------------------------------------------------
 # caches
-
-
-def _analytics_stamp(workspace: Any) -> tuple[int, ...]:
-    path = workspace.analytics_path
-    wal = path.with_name(path.name + ".wal")
-    return tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (path, wal))
 
 
 def _operational_stamp(engine: Any) -> tuple[Any, ...]:
@@ -75,18 +69,6 @@ def _operational_stamp(engine: Any) -> tuple[Any, ...]:
         engaged = con.execute(select(func.count(), func.max(_E.c.id))).one()
         campaigns = con.execute(select(func.count(), func.max(_C.c.updated_at))).one()
     return (*sends, *engaged, *campaigns)
-
-
-def _read(workspace: Any, build: Callable[[Any], Any]) -> Any:
-    """``build(workspace)``, the analytics file opened read-only for it unless this process
-    already has it open (or it is not DuckDB's)."""
-    if workspace.settings.engine != "duckdb" or workspace.analytics_open:
-        return build(workspace)
-    view = ReadOnlyWorkspace(workspace)
-    try:
-        return build(view)
-    finally:
-        view.close()
 
 
 class _Lru:
@@ -112,16 +94,16 @@ class _Lru:
 _PAGES, _MEDIA, _BUDGETS = _Lru(8), _Lru(8), _Lru(64)
 
 
-def _body(workspace: Any, plan_view: Any) -> Markup:
+def results_body(workspace: Any, plan_view: Any) -> Markup:
     """The cached sections of the Results page."""
     plan = plan_view.document if plan_view is not None else None
-    key = (str(workspace.analytics_path), _analytics_stamp(workspace),
+    key = (str(workspace.analytics_path), analytics_stamp(workspace),
            _operational_stamp(workspace.operational()),
            plan_view.info.id if plan_view is not None else None)  # fmt: skip
 
     def make() -> Markup:
         experiments = experiments_section(campaign_experiments(workspace))
-        sections = _read(workspace, lambda ws: results_sections(ws, plan=plan))
+        sections = read_analytics(workspace, lambda ws: results_sections(ws, plan=plan))
         return render_sections([sections[0], experiments, *sections[1:]])
 
     return _PAGES.get(key, make)  # type: ignore[no-any-return]
@@ -140,8 +122,8 @@ def _media(workspace: Any) -> _Media:
         spend = current_spend(con)
         return _Media(curves, {ch: spend.get(ch, 0.0) for ch in curves})
 
-    key = (str(workspace.analytics_path), _analytics_stamp(workspace))
-    return _MEDIA.get(key, lambda: _read(workspace, load))  # type: ignore[no-any-return]
+    key = (str(workspace.analytics_path), analytics_stamp(workspace))
+    return _MEDIA.get(key, lambda: read_analytics(workspace, load))  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,10 +146,12 @@ def results(request: Request, viewer: CanRead) -> Response:
         "which channels earn their spend, and how to split the budget.",
     }
     try:
-        body = _body(request.app.state.workspace, request.app.state.plan_views.latest())
+        body = results_body(request.app.state.workspace, request.app.state.plan_views.latest())
     except duckdb.Error as exc:  # the file is held for writing by an analysis run
         return page("results.html", notice=_BUSY.format(type(exc).__name__), status_code=503,
                     **context)  # fmt: skip
+    except StreamwiseError as exc:  # e.g. an engine whose results this page cannot read
+        return page("results.html", notice=f"The results cannot be read: {exc}", **context)
     return page("results.html", body=body, **context)
 
 
@@ -184,6 +168,9 @@ def budget(request: Request, viewer: CanRead) -> Response:
     except duckdb.Error as exc:
         return page("budget.html", notice=_BUSY.format(type(exc).__name__), status_code=503,
                     **context)  # fmt: skip
+    except StreamwiseError as exc:
+        return page("budget.html", notice=f"The response curves cannot be read: {exc}",
+                    **context)  # fmt: skip
     if not media.curves:
         return page("budget.html", notice="The workspace has no response curves yet: import "
                     "spend and run `streamwise measure mmm` (it needs the `[bayes]` extra), then "
@@ -196,14 +183,14 @@ def budget(request: Request, viewer: CanRead) -> Response:
     context |= {"channels": channels, "today": today, "objectives": OBJECTIVES, "values": values}
     try:
         ask = parse_budget(query, list(media.curves), today)
-        key = (str(workspace.analytics_path), _analytics_stamp(workspace), ask)
+        key = (str(workspace.analytics_path), analytics_stamp(workspace), ask)
         result = _BUDGETS.get(key, lambda: _optimise(media, ask, workspace.settings.currency))
     except DataError as exc:
         return page("budget.html", error=f"{str(exc).rstrip('.')}.", status_code=422, **context)
     except ConfigError as exc:  # limits that cannot all be met
-        return page("budget.html", error=f"These limits cannot all be met: {exc}.",
+        return page("budget.html", error=f"These limits cannot all be met: {str(exc).rstrip('.')}.",
                     status_code=422, **context)  # fmt: skip
-    return page("budget.html", result=result, total=ask.total, **context)
+    return page("budget.html", result=result, **context)
 
 
 def _optimise(media: _Media, ask: BudgetRequest, currency: str) -> Markup:

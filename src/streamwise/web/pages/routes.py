@@ -390,17 +390,19 @@ def audit_log(request: Request, viewer: CanManageUsers) -> Response:
 
 
 def _warm(app: FastAPI) -> None:
-    """Render the latest plan version and the upstream pages (what a first view would wait
-    for: up to ~2 s of charts each) in a background thread."""
+    """Render the latest plan version, the upstream pages and the results (what a first view
+    would wait for: up to ~2 s of charts each) in a background thread."""
     import threading
 
     from streamwise.reports.upstream import UPSTREAM_PARTS
+    from streamwise.web.pages.results import results_body
 
     def run() -> None:
         try:
             view = app.state.plan_views.latest()
             for part in UPSTREAM_PARTS:
                 app.state.upstream_pages.render(part, view)
+            results_body(app.state.workspace, view)
         except Exception:  # a page that cannot be made says why when it is asked for
             return
 

@@ -46,7 +46,7 @@ from streamwise.errors import DataError, StreamwiseError
 from streamwise.reports.tables import table_exists
 from streamwise.web.pages.render import page
 from streamwise.web.pages.security import CanRead
-from streamwise.web.pages.upstream import ReadOnlyWorkspace
+from streamwise.web.pages.upstream import analytics_stamp, read_analytics
 
 __all__ = [
     "DEFAULT_PROFILES",
@@ -356,20 +356,12 @@ class _Models:
 
     def get(self, workspace: Any) -> ConjointModel | None:
         path = workspace.analytics_path
-        wal = path.with_name(path.name + ".wal")
-        stamp = tuple(p.stat().st_mtime_ns if p.exists() else 0 for p in (path, wal))
+        stamp = analytics_stamp(workspace)
         with self._lock:
             kept = self._kept.get(str(path))
             if kept is not None and kept[0] == stamp:
                 return kept[1]
-            if workspace.settings.engine != "duckdb" or workspace.analytics_open:
-                model = load_conjoint(workspace)
-            else:
-                view = ReadOnlyWorkspace(workspace)
-                try:
-                    model = load_conjoint(view)
-                finally:
-                    view.close()
+            model = read_analytics(workspace, load_conjoint)
             self._kept[str(path)] = (stamp, model)
             return model
 

@@ -18,7 +18,7 @@ from markupsafe import Markup
 from streamwise.reports.html import Paragraph, Section, render_sections
 from streamwise.reports.upstream import upstream_section
 
-__all__ = ["ReadOnlyWorkspace", "UpstreamPages", "analytics_stamp"]
+__all__ = ["ReadOnlyWorkspace", "UpstreamPages", "analytics_stamp", "read_analytics"]
 
 
 def analytics_stamp(workspace: Any) -> tuple[int, int]:
@@ -60,6 +60,18 @@ class ReadOnlyWorkspace:
         if self._con is not None:
             self._con.close()
             self._con = self._ibis = None
+
+
+def read_analytics(workspace: Any, build: Any) -> Any:
+    """``build(workspace)``, with the analytics file opened read-only for it and closed after,
+    unless this process already has it open (or the engine is not DuckDB)."""
+    if workspace.settings.engine != "duckdb" or workspace.analytics_open:
+        return build(workspace)
+    view = ReadOnlyWorkspace(workspace)
+    try:
+        return build(view)
+    finally:
+        view.close()
 
 
 class UpstreamPages:

@@ -1,0 +1,53 @@
+"""``engine = "spark://..."``: a workspace on Spark reads the session's catalog and Parquet files,
+with the session's settings, and leaves a session it did not start running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pytest
+
+from streamwise.engine import connect
+from streamwise.errors import ConfigError, WorkspaceError
+from streamwise.upstream.customers import summarize
+from streamwise.workspace import Workspace
+
+pytestmark = pytest.mark.spark
+
+
+def test_a_workspace_runs_on_the_spark_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spark_engine: Any, sample: Any, same: Any
+) -> None:
+    Workspace.init(tmp_path / "ws").close()
+    monkeypatch.setenv("STREAMWISE_ENGINE", "spark://local[2]")
+    with Workspace.open(tmp_path / "ws") as ws:
+        backend = ws.analytics()
+        assert backend.name == "pyspark"
+        assert not backend.owns_session  # the test session's, reused
+        conf = backend._session.conf
+        assert conf.get("spark.sql.session.timeZone") == "UTC"
+        assert conf.get("spark.sql.shuffle.partitions") == "2"
+        assert conf.get("spark.ui.enabled") == "false"
+        assert ws.describe()["engine"] == "spark://local[2]"
+        with pytest.raises(WorkspaceError, match="DuckDB"):
+            ws.duckdb()
+        # a table of the session's catalog, and a Parquet file
+        orders = sample.tables["orders"]
+        assert backend.table("orders").count().execute() == len(orders)
+        path = tmp_path / "orders.parquet"
+        orders.to_parquet(path)
+        from_file = backend.read_parquet(str(path))
+        same(
+            summarize(from_file, unit="D"),
+            summarize(ibis.duckdb.connect().read_parquet(path), unit="D"),
+            ["customer_id"],
+        )
+    # closing the workspace left the shared session running
+    assert spark_engine.table("customers").count().execute() == len(sample.tables["customers"])
+
+
+def test_one_spark_master_per_process(spark_engine: Any) -> None:
+    with pytest.raises(ConfigError, match="already runs in this process"):
+        connect("spark://spark-master.example:7077")
