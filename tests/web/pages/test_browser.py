@@ -5,27 +5,13 @@ pages are saved under ``test-artifacts/dashboard/``."""
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.web.pages import conftest as H  # noqa: N812 (importlib mode: by dotted path)
 
 pytestmark = pytest.mark.browser
-
-
-def _helpers() -> Any:
-    path = Path(__file__).with_name("conftest.py")
-    spec = importlib.util.spec_from_file_location("_pages_conftest_b", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _helpers()
 
 
 @pytest.fixture

@@ -4,33 +4,18 @@ follow it to done; roles on every action."""
 
 from __future__ import annotations
 
-import importlib.util
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.web.pages import conftest as H  # noqa: N812 (importlib mode: by dotted path)
 
 from streamwise.downstream.campaigns.demo import LocalSmtp
 from streamwise.downstream.campaigns.ledger import counts, move
 from streamwise.store.db import session_factory
 from streamwise.store.models import AuditEntry, Campaign, Job
-
-
-def _helpers() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "_pages_conftest", Path(__file__).with_name("conftest.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _helpers()
 
 
 def _form(client: TestClient, path: str) -> dict[str, str]:

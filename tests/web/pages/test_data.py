@@ -4,35 +4,20 @@ re-run in a job, roles on every action, and a job whose process died says so."""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.web.pages import conftest as H  # noqa: N812 (importlib mode: by dotted path)
 
 from streamwise.store.db import session_factory
 from streamwise.store.models import Job
 from streamwise.web.pages.jobs import job_view
-
-
-def _helpers() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "_pages_conftest", Path(__file__).with_name("conftest.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _helpers()
 
 HEADER = "customer_id,email,signup_date,country,first_name,last_name\n"
 

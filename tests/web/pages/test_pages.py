@@ -3,29 +3,15 @@ plan with comments, users and the audit log."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.pages import conftest as H  # noqa: N812 (importlib mode: by dotted path)
 
 from streamwise.web.pages.accounts import allowed
 from streamwise.web.pages.routes import router
-
-
-def _helpers() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "_pages_conftest", Path(__file__).with_name("conftest.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _helpers()
 
 #: GET routes of the dashboard, and the permission each needs
 PAGES = {

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.web.pages import conftest as H  # noqa: N812 (importlib mode: by dotted path)
 
 from streamwise.errors import StreamwiseError
 from streamwise.plan.store import load_plan_version, plan_versions
 from streamwise.store.db import session_factory
 from streamwise.store.models import AuditEntry
 from streamwise.web.pages.plan_edit import edited_plan
-
-
-def _helpers() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "_pages_conftest", Path(__file__).with_name("conftest.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _helpers()
 
 
 def _engine(client: TestClient) -> Any:

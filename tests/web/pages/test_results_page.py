@@ -6,7 +6,6 @@ returns more for more; bad input is answered 422 with a message, never 500."""
 from __future__ import annotations
 
 import html.parser
-import importlib.util
 import itertools
 import re
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.web.pages import conftest as H  # noqa: N812 (importlib mode: by dotted path)
 
 from streamwise.downstream.tracking.engagement import WINDOW
 from streamwise.downstream.tracking.results import ArmResults, CampaignResults, campaign_results
@@ -35,19 +35,6 @@ from streamwise.web.pages.results_experiments import experiment
 from streamwise.web.pages.upstream import ReadOnlyWorkspace
 from streamwise.workspace import Workspace
 
-
-def _helpers() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "_pages_conftest", Path(__file__).with_name("conftest.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _helpers()
 BUDGET = "/app/results/budget"
 
 

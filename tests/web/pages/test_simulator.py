@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.pages import conftest as H  # noqa: N812 (importlib mode: by dotted path)
 
 from streamwise.data.sample import generate
 from streamwise.errors import DataError
@@ -29,20 +29,6 @@ from streamwise.web.pages.simulator import (
 from streamwise.workspace import Workspace
 
 PATH = "/app/research/simulator"
-
-
-def _helpers() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "_pages_conftest_simulator", Path(__file__).with_name("conftest.py")
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-H = _helpers()
 
 
 @pytest.fixture(scope="module")
