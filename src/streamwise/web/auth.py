@@ -151,6 +151,11 @@ class _KeyCache:
         self.lock = threading.Lock()
         self.items: dict[str, tuple[float, Principal | None]] = {}
 
+    def clear(self) -> None:
+        """Forget every looked-up key (after a revocation in this process)."""
+        with self.lock:
+            self.items.clear()
+
     def get(self, key: str) -> Principal | None:
         digest = _hash(key)
         now = time.monotonic()

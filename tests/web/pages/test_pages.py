@@ -35,6 +35,7 @@ PAGES = {
     "/app/data": "read",
     "/app/plan/versions": "read",
     "/app/plan/edit": "plan.edit",
+    "/app/keys": "keys.manage",
 }
 #: the route behind each page above
 ROUTES = {
@@ -62,6 +63,7 @@ ROUTES = {
     "/app/data",
     "/app/plan/versions",
     "/app/plan/edit",
+    "/app/keys",
 }
 
 
@@ -289,3 +291,31 @@ def test_upstream_pages_read_the_analytics_file_read_only(tmp_path: Path) -> Non
                 writer.execute("CREATE TABLE later (x INTEGER)")
     finally:
         ws.close()
+
+
+def test_admin_creates_and_revokes_an_api_key_that_then_stops_working(client: TestClient) -> None:
+    H.sign_in(client, "admin")
+    token = H.csrf_of(client, "/app/keys")
+    created = client.post("/app/keys", data={"csrf_token": token, "name": "collector",
+                                             "scope": "read"})  # fmt: skip
+    assert created.status_code == 200
+    marker = 'id="new-key" value="'
+    key = created.text[created.text.index(marker) + len(marker) :].split('"', 1)[0]
+    assert key.startswith("sw_")
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert client.get("/campaigns", headers=bearer).status_code == 200  # the key works
+    assert key not in client.get("/app/keys").text  # shown once only
+    prefix = key.split("_")[1]
+    revoked = client.post("/app/keys/revoke", data={"csrf_token": token, "prefix": prefix})
+    assert "revoked" in revoked.text
+    assert client.get("/campaigns", headers=bearer).status_code == 401
+    log = client.get("/app/audit").text
+    assert "key.create" in log
+    assert "key.revoke" in log
+
+
+def test_only_admin_manages_keys(client: TestClient) -> None:
+    H.sign_in(client, "marketing")
+    token = H.csrf_of(client)
+    refused = client.post("/app/keys", data={"csrf_token": token, "name": "x", "scope": "admin"})
+    assert refused.status_code == 403

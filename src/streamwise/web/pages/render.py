@@ -41,6 +41,7 @@ NAV: tuple[tuple[str, str, str], ...] = (
     ("/app/data", "Data", "read"),
     ("/app/report", "Report", "read"),
     ("/app/users", "Users", "users.manage"),
+    ("/app/keys", "API keys", "keys.manage"),
     ("/app/audit", "Audit log", "users.manage"),
 )
 

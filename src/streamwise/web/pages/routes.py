@@ -28,6 +28,7 @@ from streamwise.web.pages.accounts import (
 from streamwise.web.pages.campaigns import router as campaigns_router
 from streamwise.web.pages.data import router as data_router
 from streamwise.web.pages.evidence import evidence_rows
+from streamwise.web.pages.keys import router as keys_router
 from streamwise.web.pages.overview import overview_sections
 from streamwise.web.pages.plan_edit import router as plan_edit_router
 from streamwise.web.pages.render import page
@@ -55,6 +56,7 @@ router.routes.extend(campaigns_router.routes)  # /app/campaigns..., /app/jobs/{i
 router.routes.extend(results_router.routes)  # /app/results, /app/results/budget
 router.routes.extend(data_router.routes)  # /app/data
 router.routes.extend(plan_edit_router.routes)  # /app/plan/versions, /app/plan/edit
+router.routes.extend(keys_router.routes)  # /app/keys
 
 _SEE_OTHER = 303
 MAX_COMMENT = 4000
