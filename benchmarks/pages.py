@@ -42,6 +42,9 @@ PAGES = (
     "/app/report",
     "/app/users",
     "/app/audit",
+    "/app/keys",
+    "/app/plan/versions",
+    "/app/plan/edit",
 )
 PASSWORD = "benchmark password"
 

@@ -43,7 +43,7 @@ from streamwise.web.pages.render import page
 from streamwise.web.pages.security import CanRead, NotFoundError, Viewer, needs
 from streamwise.web.pages.upstream import analytics_stamp, read_analytics
 
-__all__ = ["router"]
+__all__ = ["previews", "router", "warm_previews"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -157,6 +157,8 @@ async def create(request: Request, viewer: CanEditCampaigns) -> Response:
     except (StreamwiseError, ValidationError, ValueError) as exc:
         return _new_page(viewer, draft, plan, view, error=str(exc), values=form,
                          status_code=422)  # fmt: skip
+    # its preview is rendered while the person reads the campaign page (~0.5 s at 20,000)
+    threading.Thread(target=warm_previews, args=(request.app.state, 1), daemon=True).start()
     return RedirectResponse(f"/app/campaigns/{cid}?message=Saved+as+a+draft",
                             status_code=_SEE_OTHER)  # fmt: skip
 
@@ -204,6 +206,24 @@ class _Previews:
         return value
 
 
+def previews(state: Any) -> _Previews:
+    """The app's preview cache (made on first use)."""
+    if not hasattr(state, "campaign_previews"):
+        state.campaign_previews = _Previews()
+    return state.campaign_previews  # type: ignore[no-any-return]
+
+
+def warm_previews(state: Any, limit: int = 5) -> None:
+    """Render the default preview of the newest campaigns that can still be sent (in the
+    background thread that ``streamwise serve`` starts, or after a campaign is created)."""
+    try:
+        for c in _campaigns(state.engine)[:limit]:
+            if c.state in ("draft", "scheduled", "sending", "paused") and c.channel == "email":
+                previews(state).get(state.workspace, c, "")
+    except Exception:  # noqa: S110 - only a head start: the page renders it when asked
+        pass
+
+
 def _render_preview(ws: Any, c: Campaign, customer: str) -> tuple[Any, Any, str]:
     error, shown, result = "", None, None
     try:
@@ -224,9 +244,7 @@ def preview(request: Request, cid: int, viewer: CanRead, customer: str = "") -> 
     """The e-mail one recipient (default: the audience's first) would get, as it would go out."""
     c = _campaign(request.app.state.engine, cid, viewer)
     state = request.app.state
-    if not hasattr(state, "campaign_previews"):
-        state.campaign_previews = _Previews()
-    result, shown, error = state.campaign_previews.get(state.workspace, c, customer.strip())
+    result, shown, error = previews(state).get(state.workspace, c, customer.strip())
     return page("campaign_preview.html", title=f"Preview: {c.name}", viewer=viewer,
                 path="/app/campaigns", c=c, preview=result, email=shown, error=error,
                 customer=customer, status_code=422 if error else 200)  # fmt: skip

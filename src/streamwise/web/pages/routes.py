@@ -397,6 +397,7 @@ def _warm(app: FastAPI) -> None:
     import threading
 
     from streamwise.reports.upstream import UPSTREAM_PARTS
+    from streamwise.web.pages.campaigns import warm_previews
     from streamwise.web.pages.results import results_body
 
     def run() -> None:
@@ -405,6 +406,7 @@ def _warm(app: FastAPI) -> None:
             for part in UPSTREAM_PARTS:
                 app.state.upstream_pages.render(part, view)
             results_body(app.state.workspace, view)
+            warm_previews(app.state)
         except Exception:  # a page that cannot be made says why when it is asked for
             return
 
