@@ -13,7 +13,7 @@ from ibis.backends import BaseBackend
 from sqlalchemy import Engine
 
 from streamwise import __version__
-from streamwise.data.tables import create_tables
+from streamwise.data.tables import create_tables, replace_table
 from streamwise.engine import connect, redact
 from streamwise.errors import WorkspaceError
 from streamwise.settings import Settings, load_settings
@@ -146,6 +146,20 @@ class Workspace:
                 f'{self.settings.engine.split("://")[0]}://..., set engine = "duckdb" to import'
             )
         return self.analytics().con  # type: ignore[attr-defined,no-any-return]
+
+    def save_result(self, name: str, frame: Any, allowed: tuple[str, ...]) -> None:
+        """Write a result table (pandas or Arrow) into the analytics engine, replacing it.
+
+        ``name`` must be one of ``allowed``, the result tables the calling module declares
+        (table names are never taken from input). DuckDB gets it through its own connection,
+        PostgreSQL and Spark through Ibis (in Spark, a table of the session's catalog).
+        """
+        if name not in allowed:
+            raise ValueError(f"not a result table: {name}")
+        if self.settings.engine == "duckdb":
+            replace_table(self.duckdb(), name, frame, allowed)
+        else:
+            self.analytics().create_table(name, frame, overwrite=True)
 
     @property
     def operational_url(self) -> str:

@@ -113,7 +113,9 @@ def spark_url(
     if shutil.which("java") is None:
         require_service("Java is not installed (PySpark needs Java 17)")
     warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    return f"spark://local[2]?spark.sql.warehouse.dir={warehouse}"
+    # the JVM's quick compiler only: a third less time for a short run of small queries
+    fast_start = "spark.driver.extraJavaOptions=-XX:TieredStopAtLevel=1"
+    return f"spark://local[2]?spark.sql.warehouse.dir={warehouse}&{fast_start}"
 
 
 @pytest.fixture(scope="session")

@@ -11,14 +11,22 @@ import pytest
 
 from streamwise.engine import connect
 from streamwise.errors import ConfigError, WorkspaceError
+from streamwise.measure.attribution.paths import build_paths
+from streamwise.measure.attribution.workspace import run_attribution
 from streamwise.upstream.customers import summarize
+from streamwise.upstream.customers.workspace import run_summary
 from streamwise.workspace import Workspace
 
 pytestmark = pytest.mark.spark
 
 
 def test_a_workspace_runs_on_the_spark_engine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spark_engine: Any, sample: Any, same: Any
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    spark_engine: Any,
+    duckdb_engine: Any,
+    sample: Any,
+    same: Any,
 ) -> None:
     Workspace.init(tmp_path / "ws").close()
     monkeypatch.setenv("STREAMWISE_ENGINE", "spark://local[2]")
@@ -44,6 +52,14 @@ def test_a_workspace_runs_on_the_spark_engine(
             summarize(ibis.duckdb.connect().read_parquet(path), unit="D"),
             ["customer_id"],
         )
+        # the workspace's runners compute in Spark and save into its catalog
+        summary = run_summary(ws, unit="D")
+        assert backend.table("customer_summary").count().execute() == len(summary)
+        run = run_attribution(ws, models=("last", "markov"))
+        ref = build_paths(duckdb_engine.table("touchpoints"), duckdb_engine.table("orders"),
+                          journey="journey_id")  # fmt: skip
+        same(run.paths, ref, ["path"])
+        assert set(backend.table("channel_attribution").to_pandas()["model"]) == {"last", "markov1"}
     # closing the workspace left the shared session running
     assert spark_engine.table("customers").count().execute() == len(sample.tables["customers"])
 

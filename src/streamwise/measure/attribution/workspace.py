@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pandas as pd
+from ibis.common.exceptions import TableNotFound
 
-from streamwise.data.tables import replace_table, table_names
 from streamwise.errors import DataError
 from streamwise.measure.attribution.paths import build_paths
 from streamwise.measure.attribution.registry import MODELS, from_config
@@ -87,25 +87,22 @@ def run_attribution(
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise DataError(f"unknown attribution model(s) {unknown}; choose from {sorted(MODELS)}")
-    con = workspace.duckdb()
-    have = table_names(con)
+    backend = workspace.analytics()  # DuckDB, PostgreSQL or Spark
     for needed in ("touchpoints", "orders"):
-        if needed not in have:
+        try:
+            backend.table(needed)
+        except TableNotFound:
             raise DataError(
                 f"the workspace has no {needed}; import them first "
                 f"(streamwise import {needed} FILE)"
-            )
-    ibis_con = workspace.analytics()
-    touches = ibis_con.table("touchpoints")
+            ) from None
+    touches = backend.table("touchpoints")
     journey = None
-    if (
-        use_journey_ids
-        and con.execute("SELECT count(journey_id) FROM touchpoints").fetchall()[0][0]
-    ):
+    if use_journey_ids and "journey_id" in touches.columns and touches.journey_id.count().execute():
         journey = "journey_id"
     paths = build_paths(
         touches,
-        ibis_con.table("orders"),
+        backend.table("orders"),
         window=timedelta(hours=window_hours),
         journey=journey,
         collapse_repeats=collapse_repeats,
@@ -130,6 +127,6 @@ def run_attribution(
     total = table.groupby("model")["conversions"].transform("sum")
     table["share"] = table["conversions"] / total
     table = table[["model", "channel", "conversions", "value", "share", "removal_effect"]]
-    replace_table(con, "channel_attribution", table, RESULT_TABLES)
-    replace_table(con, "attribution_paths", paths, RESULT_TABLES)
+    workspace.save_result("channel_attribution", table, RESULT_TABLES)
+    workspace.save_result("attribution_paths", paths, RESULT_TABLES)
     return AttributionRun(table=table.reset_index(drop=True), paths=paths)

@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from streamwise.data.tables import replace_table
 from streamwise.errors import ModelError
 from streamwise.upstream.customers.clv import (
     BetaGeo,
@@ -45,7 +44,7 @@ PURCHASE_MODELS: dict[str, type] = {
 
 
 def _save(workspace: Any, name: str, frame: pd.DataFrame) -> None:
-    replace_table(workspace.duckdb(), name, frame, RESULT_TABLES)
+    workspace.save_result(name, frame, RESULT_TABLES)
 
 
 def _orders(workspace: Any) -> Any:
