@@ -17,6 +17,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from tests.conftest import fresh_postgres  # importlib mode: by its dotted path
 
 from streamwise.data.sample import generate
 from streamwise.engine import connect, connect_spark
@@ -128,9 +129,17 @@ def spark_engine(spark_url: str, sample: Sample) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def postgres_engine(postgres_url: str, sample: Sample) -> Iterator[Any]:
-    """The session's PostgreSQL database, with the tables."""
-    backend = connect(postgres_url)
+def analytics_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of its own for the analytics tables: the operational tests share
+    ``postgres_url`` and check that it holds exactly the models' tables."""
+    with fresh_postgres("streamwise_scale") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_engine(analytics_postgres_url: str, sample: Sample) -> Iterator[Any]:
+    """A PostgreSQL database of the session's own, with the tables."""
+    backend = connect(analytics_postgres_url)
     yield _load(backend, sample)
     backend.disconnect()
 

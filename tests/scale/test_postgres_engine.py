@@ -21,12 +21,12 @@ def test_a_workspace_runs_on_the_postgres_engine(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     postgres_engine: Any,
-    postgres_url: str,
+    analytics_postgres_url: str,
     duckdb_engine: Any,
     same: Any,
 ) -> None:
     Workspace.init(tmp_path / "ws").close()
-    monkeypatch.setenv("STREAMWISE_ENGINE", postgres_url)
+    monkeypatch.setenv("STREAMWISE_ENGINE", analytics_postgres_url)
     with Workspace.open(tmp_path / "ws") as ws:
         backend = ws.analytics()
         assert backend.name == "postgres"
