@@ -5,6 +5,7 @@ raises an error that says what went wrong)."""
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -98,57 +99,24 @@ def import_file(ws: Any, args: dict[str, Any], progress: Callable[..., None]) ->
     return line
 
 
-def _step_customers(ws: Any) -> str:
-    from streamwise.upstream.customers.workspace import run_summary
-
-    run_summary(ws)
-    return "customer summaries"
-
-
-def _step_rfm(ws: Any) -> str:
-    from streamwise.upstream.customers.workspace import run_rfm
-
-    run_rfm(ws)
-    return "RFM segments"
-
-
-def _step_clv(ws: Any) -> str:
-    from streamwise.upstream.customers.workspace import run_clv
-
-    run_clv(ws)
-    return "customer lifetime value"
-
-
-def _step_segments(ws: Any) -> str:
-    from streamwise.upstream.customers.workspace import run_segments
-
-    result = run_segments(ws)
-    return f"behavioural segments ({getattr(result, 'reason', '')})".replace(" ()", "")
-
-
-def _step_trends(ws: Any) -> str:
-    from streamwise.upstream.trends.workspace import run_trends
-
-    run_trends(ws)
-    return "market trends"
-
-
-def _step_attribution(ws: Any) -> str:
-    from streamwise.measure.attribution.workspace import run_attribution
-
-    run_attribution(ws)
-    return "channel attribution"
-
-
-#: The analyses a re-run does, in order: (what it is, the step).
-ANALYSES: tuple[tuple[str, Callable[[Any], str]], ...] = (
-    ("customer summaries", _step_customers),
-    ("RFM segments", _step_rfm),
-    ("customer lifetime value", _step_clv),
-    ("behavioural segments", _step_segments),
-    ("market trends", _step_trends),
-    ("channel attribution", _step_attribution),
+#: The analyses a re-run does, in order: (what it is, the module and function that runs it;
+#: imported when the job runs, so the web server never loads the models).
+ANALYSES: tuple[tuple[str, str], ...] = (
+    ("customer summaries", "streamwise.upstream.customers.workspace:run_summary"),
+    ("RFM segments", "streamwise.upstream.customers.workspace:run_rfm"),
+    ("customer lifetime value", "streamwise.upstream.customers.workspace:run_clv"),
+    ("behavioural segments", "streamwise.upstream.customers.workspace:run_segments"),
+    ("market trends", "streamwise.upstream.trends.workspace:run_trends"),
+    ("channel attribution", "streamwise.measure.attribution.workspace:run_attribution"),
 )
+
+
+def _run_step(ws: Any, label: str, target: str) -> str:
+    """Run one analysis; its label, with the reason a segmentation gives for its result."""
+    module, _, name = target.partition(":")
+    result = getattr(importlib.import_module(module), name)(ws)
+    reason = getattr(result, "reason", "")
+    return f"{label} ({reason})" if isinstance(reason, str) and reason else label
 
 
 def analyse(ws: Any, args: dict[str, Any], progress: Callable[..., None]) -> str:
@@ -157,10 +125,10 @@ def analyse(ws: Any, args: dict[str, Any], progress: Callable[..., None]) -> str
     _analytics(ws)
     done: list[str] = []
     skipped: list[str] = []
-    for i, (label, step) in enumerate(ANALYSES):
+    for i, (label, target) in enumerate(ANALYSES):
         progress(i / len(ANALYSES), f"{label} ({i + 1} of {len(ANALYSES)})", force=True)
         try:
-            done.append(step(ws))
+            done.append(_run_step(ws, label, target))
         except (StreamwiseError, LookupError, ValueError) as exc:
             skipped.append(f"{label} ({exc})")
     if not done:
