@@ -25,6 +25,7 @@ __all__ = [
     "connect_duckdb",
     "connect_postgres",
     "connect_spark",
+    "hash_sample",
     "open_table",
     "parse_spark_url",
     "redact",
@@ -320,3 +321,19 @@ def open_table(url: str, table: str) -> Any:
         raise ConfigError(
             f"no table {table!r} in {redact(url)} ({type(exc).__name__}); check the name"
         ) from None
+
+
+def hash_sample(table: Any, key: str, fraction: float, seed: int = 0) -> Any:
+    """The rows of an Ibis ``table`` whose ``key`` hashes (with ``seed``) below ``fraction``: a
+    reproducible sample of about that share, drawn by any engine.
+
+    Not ``Table.sample``: Ibis refuses a seeded sample of a query on Spark and PostgreSQL, and a
+    hash picks the same rows however the engine plans the query (each engine has its own hash,
+    so the engines draw different rows).
+    """
+    if fraction >= 1:
+        return table
+    buckets = 1_000_000
+    h = (table[key].cast("string") + f":{seed}").hash()
+    bucket = ((h % buckets) + buckets) % buckets  # the engines' hashes can be negative
+    return table.filter(bucket < int(fraction * buckets))

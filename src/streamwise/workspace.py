@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 from sqlalchemy import Engine
 
@@ -148,15 +149,17 @@ class Workspace:
         return self.analytics().con  # type: ignore[attr-defined,no-any-return]
 
     def save_result(self, name: str, frame: Any, allowed: tuple[str, ...]) -> None:
-        """Write a result table (pandas or Arrow) into the analytics engine, replacing it.
+        """Write a result table (pandas, Arrow, or an Ibis expression of this engine, which
+        then runs inside it: nothing comes into Python) into the analytics engine, replacing it.
 
         ``name`` must be one of ``allowed``, the result tables the calling module declares
-        (table names are never taken from input). DuckDB gets it through its own connection,
-        PostgreSQL and Spark through Ibis (in Spark, a table of the session's catalog).
+        (table names are never taken from input). DuckDB gets a frame through its own
+        connection; expressions and the other engines go through Ibis (in Spark, a table of the
+        session's catalog).
         """
         if name not in allowed:
             raise ValueError(f"not a result table: {name}")
-        if self.settings.engine == "duckdb":
+        if self.settings.engine == "duckdb" and not isinstance(frame, ir.Table):
             replace_table(self.duckdb(), name, frame, allowed)
         else:
             self.analytics().create_table(name, frame, overwrite=True)

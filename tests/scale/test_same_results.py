@@ -26,7 +26,10 @@ from streamwise.plan.document import Target
 from streamwise.plan.kpis import goals_and_kpis
 from streamwise.plan.profiles import SegmentProfiles
 from streamwise.upstream.customers import summarize
+from streamwise.upstream.customers.clv import BetaGeo
+from streamwise.upstream.customers.clv_engine import clv_in_engine
 from streamwise.upstream.customers.rfm import rfm
+from streamwise.upstream.customers.segments import Segmenter, feature_expr
 
 RTOL = 1e-9
 
@@ -119,3 +122,34 @@ def test_plan_kpis(duckdb_engine: Any, engine: Any, sample: Any, same: Any) -> N
     assert len(theirs) >= 5
     for (_, base, target), (_, ref_base, ref_target) in zip(mine, theirs, strict=True):
         assert (base, target) == pytest.approx((ref_base, ref_target), abs=0.01)
+
+
+def test_models_on_compressed_statistics(duckdb_engine: Any, engine: Any, same: Any) -> None:
+    """CLV fitted on distinct histories and segments on a pulled sample, each customer scored
+    and labelled by the engine: the same as on DuckDB."""
+    ours = clv_in_engine(engine.table("orders"), BetaGeo())
+    ref = clv_in_engine(duckdb_engine.table("orders"), BetaGeo())
+    assert (ours.histories, ours.spend_rows) == (ref.histories, ref.spend_rows)
+    # the spend fit stops where the optimiser does: equal to far below a standard error
+    same(ours.customers.to_pandas(), ref.customers.to_pandas(), ["customer_id"], 2e-4)
+
+    def segments(backend: Any, **options: Any) -> tuple[Any, pd.DataFrame]:
+        features = feature_expr(*(backend.table(n) for n in ("orders", "order_lines", "products")))
+        cached = features.cache()  # as run_segments does: built once, read by every step
+        result = Segmenter(k_values=range(2, 7), n_bootstrap=2, **options).fit(cached)
+        labels = result.label_expr(cached).to_pandas() if result.structure_found else None
+        cached.release()
+        return result, labels
+
+    mine, my_labels = segments(engine)
+    theirs, their_labels = segments(duckdb_engine)
+    assert theirs.structure_found, theirs.reason
+    assert mine.k == theirs.k
+    pd.testing.assert_frame_equal(mine.scores, theirs.scores, rtol=1e-6)
+    same(my_labels, their_labels, ["customer_id"])
+    same(mine.profiles.reset_index(), theirs.profiles.reset_index(), ["segment"], RTOL)
+    # a sample (each engine draws its own): every customer still labelled, by the engine
+    sampled, labels = segments(engine, sample_size=600)
+    assert sampled.structure_found, sampled.reason
+    assert 400 <= len(sampled.labels) <= 600  # the sample's own labels
+    assert len(labels) == len(their_labels) == sampled.profiles["customers"].sum()

@@ -97,11 +97,13 @@ def clv_cmd(
         for name, row in m.summary().iterrows():
             table.add_row(str(name), f"{row.estimate:.4g}", f"{row.std_error:.3g}")
     console.print(table)
-    c = run.customers
+    c = run.totals
     console.print(
-        f"{len(c):,} customers: mean P(alive) {c['probability_alive'].mean():.2f}, "
-        f"expected purchases in {horizon:g} weeks {c['expected_purchases'].sum():,.0f}, "
-        f"total CLV {c['clv'].sum():,.0f}. Saved as table customer_clv."
+        f"{c['customers']:,.0f} customers: mean P(alive) {c['mean_probability_alive']:.2f}, "
+        f"expected purchases in {horizon:g} weeks {c['expected_purchases']:,.0f}, "
+        f"total CLV {c['total_clv']:,.0f}. Saved as table customer_clv. Fitted on "
+        f"{run.histories:,} distinct purchase histories and {run.spend_rows:,} repeat buyers' "
+        "spend."
     )
 
 

@@ -240,8 +240,8 @@ def demo(
     params = ", ".join(f"{k} {v:.3g}" for k, v in clv.purchase_model.params_.items())
     console.print(
         f"Customers: RFM segments {top}, ...; BG/NBD {params}; mean P(alive) "
-        f"{clv.customers['probability_alive'].mean():.2f}; 52-week CLV "
-        f"{clv.customers['clv'].sum():,.0f} {summary['currency']} in total "
+        f"{clv.totals['mean_probability_alive']:.2f}; 52-week CLV "
+        f"{clv.totals['total_clv']:,.0f} {summary['currency']} in total "
         "(tables customer_summary, customer_rfm, customer_clv)."
     )
     console.print(f"Behavioural segments: {summary['clusters'].reason} (table customer_segments).")

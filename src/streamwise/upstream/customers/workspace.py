@@ -6,21 +6,16 @@ database so that later stages (segments, personas, audiences) and other tools ca
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import pandas as pd
 
 from streamwise.errors import ModelError
-from streamwise.upstream.customers.clv import (
-    BetaGeo,
-    GammaGamma,
-    ModifiedBetaGeo,
-    ParetoNBD,
-    customer_lifetime_value,
-)
+from streamwise.upstream.customers.clv import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from streamwise.upstream.customers.clv_engine import clv_in_engine
 from streamwise.upstream.customers.rfm import rfm
-from streamwise.upstream.customers.segments import SegmentationResult, Segmenter, customer_features
+from streamwise.upstream.customers.segments import SegmentationResult, Segmenter, feature_expr
 from streamwise.upstream.customers.summaries import summarize
 
 __all__ = [
@@ -72,26 +67,33 @@ def run_rfm(workspace: Any, *, bins: int = 5) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ClvRun:
-    """A CLV run: the fitted models and one row per customer."""
+    """A CLV run: the fitted models, totals over the customers (computed by the engine from the
+    saved ``customer_clv``) and how much data the fit used."""
 
     purchase_model: Any
     spend_model: GammaGamma
-    customers: pd.DataFrame = field(repr=False)
+    totals: dict[str, float]
+    histories: int
+    spend_rows: int
 
     def to_dict(self) -> dict[str, Any]:
-        """Parameters, standard errors and totals."""
+        """Parameters, standard errors, totals and the data behind the fit."""
         return {
             "purchase_model": type(self.purchase_model).__name__,
             "purchase_params": self.purchase_model.params_,
             "purchase_standard_errors": self.purchase_model.standard_errors_,
             "spend_params": self.spend_model.params_,
-            "customers": len(self.customers),
-            "mean_clv": float(self.customers["clv"].mean()),
+            "spend_standard_errors": self.spend_model.standard_errors_,
+            **self.totals,
+            "distinct_histories": self.histories,
+            "spend_rows": self.spend_rows,
         }
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per customer."""
-        return self.customers
+        """One row per parameter of both models: estimate and standard error."""
+        return pd.concat(
+            {type(m).__name__: m.summary() for m in (self.purchase_model, self.spend_model)}
+        )
 
 
 def run_clv(
@@ -102,40 +104,50 @@ def run_clv(
     steps: int = 12,
     discount_rate: float = 0.01,
 ) -> ClvRun:
-    """Fit a purchase model and Gamma-Gamma on weekly summaries; save ``customer_clv``."""
+    """Fit a purchase model and Gamma-Gamma on the engine's compressed weekly histories
+    (:func:`~streamwise.upstream.customers.clv_engine.clv_in_engine`); the engine writes
+    ``customer_clv``, one row per customer, without it passing through Python."""
     if model not in PURCHASE_MODELS:
         raise ModelError(f"unknown model {model!r}; use one of: {', '.join(PURCHASE_MODELS)}")
-    summary = summarize(_orders(workspace), unit="W")
-    purchases = PURCHASE_MODELS[model]().fit(summary)
-    spend = GammaGamma().fit(summary)
-    x, t_x, T = (summary[c].to_numpy(float) for c in ("frequency", "recency", "T"))
-    out = pd.DataFrame(
-        {
-            "customer_id": summary["customer_id"],
-            "probability_alive": purchases.probability_alive(x, t_x, T),
-            "expected_purchases": purchases.expected_purchases(horizon, x, t_x, T),
-            "expected_spend": spend.expected_spend(x, summary["monetary_value"].to_numpy(float)),
-            "clv": customer_lifetime_value(
-                purchases, spend, summary, horizon=horizon, steps=steps,
-                discount_rate=discount_rate,
-            ),
-        }
+    fit = clv_in_engine(
+        _orders(workspace), PURCHASE_MODELS[model](), horizon=horizon, steps=steps,
+        discount_rate=discount_rate,
     )  # fmt: skip
-    _save(workspace, "customer_clv", out)
-    return ClvRun(purchase_model=purchases, spend_model=spend, customers=out)
+    _save(workspace, "customer_clv", fit.customers)
+    saved = workspace.analytics().table("customer_clv")
+    totals = saved.aggregate(
+        customers=saved.count(),
+        mean_probability_alive=saved.probability_alive.mean(),
+        expected_purchases=saved.expected_purchases.sum(),
+        total_clv=saved.clv.sum(),
+    ).to_pandas()
+    return ClvRun(
+        purchase_model=fit.purchase_model,
+        spend_model=fit.spend_model,
+        totals={k: float(v) for k, v in totals.iloc[0].items()},
+        histories=fit.histories,
+        spend_rows=fit.spend_rows,
+    )
 
 
 def run_segments(workspace: Any, *, k_max: int = 10, random_state: int = 0) -> SegmentationResult:
-    """Behavioural segments of the workspace's customers; labels saved as ``customer_segments``
-    (empty when the customers form no distinct groups)."""
+    """Behavioural segments of the workspace's customers, fitted on a sample pulled from the
+    engine; the engine labels every customer and saves ``customer_segments`` (empty when the
+    customers form no distinct groups). ``labels`` of the result are the sample's."""
     lines = workspace.analytics().table("order_lines")  # created with every workspace
     products = workspace.analytics().table("products")
     if lines.count().execute() == 0:  # no line items: segment on orders alone
         lines = products = None
-    features = customer_features(_orders(workspace), lines, products)
-    result = Segmenter(k_values=range(2, k_max + 1), random_state=random_state).fit(features)
-    frame = result.labels.rename_axis("customer_id").reset_index()
-    if frame.empty:
-        frame = pd.DataFrame({"customer_id": pd.Series(dtype=str), "segment": pd.Series(dtype=int)})
-    _save(workspace, "customer_segments", frame)
+    # Built once in the engine (a temporary table), then read by every step that follows.
+    features = feature_expr(_orders(workspace), lines, products).cache()
+    try:
+        segmenter = Segmenter(k_values=range(2, k_max + 1), random_state=random_state)
+        result = segmenter.fit(features)
+        if result.structure_found:
+            _save(workspace, "customer_segments", result.label_expr(features))
+        else:
+            empty = {"customer_id": pd.Series(dtype=str), "segment": pd.Series(dtype="int64")}
+            _save(workspace, "customer_segments", pd.DataFrame(empty))
+    finally:
+        features.release()
     return result

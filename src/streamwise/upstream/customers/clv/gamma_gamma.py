@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from streamwise.errors import DataError
 from streamwise.upstream.customers.clv.base import ClvModel
@@ -50,6 +50,31 @@ class GammaGamma(ClvModel):
             raise DataError(
                 "monetary_value must be positive for every repeat buyer; drop zero-value rows"
             )
+
+    def _prepare(self, data: np.ndarray) -> tuple[np.ndarray, ...]:
+        x, m = (np.ascontiguousarray(c) for c in data.T)
+        return x, m, np.log(x), np.log(m)
+
+    def _gradient(self, params: np.ndarray, prepared: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The log-likelihood below and its derivatives in (p, q, v). Without them the fit
+        fell back to a derivative-free search that took minutes on a million repeat buyers."""
+        p, q, v = params
+        x, m, log_x, log_m = prepared
+        px = p * x
+        log_xmv = np.log(x * m + v)
+        psi_pxq = digamma(px + q)
+        ll = (
+            gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
+            + (px - 1) * log_m + px * log_x - (px + q) * log_xmv
+        )  # fmt: skip
+        grad = np.vstack(
+            [
+                x * (psi_pxq - digamma(px) + log_m + log_x - log_xmv),
+                psi_pxq - digamma(q) + np.log(v) - log_xmv,
+                q / v - (px + q) / (x * m + v),
+            ]
+        )
+        return ll, grad
 
     def _loglik(self, params: np.ndarray, data: np.ndarray) -> np.ndarray:
         """Per-customer log-likelihood of the mean repeat value (FHL 2005, appendix)."""
