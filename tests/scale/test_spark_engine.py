@@ -14,7 +14,7 @@ from streamwise.errors import ConfigError, WorkspaceError
 from streamwise.measure.attribution.paths import build_paths
 from streamwise.measure.attribution.workspace import run_attribution
 from streamwise.upstream.customers import summarize
-from streamwise.upstream.customers.workspace import run_summary
+from streamwise.upstream.customers.workspace import run_clv, run_summary
 from streamwise.workspace import Workspace
 
 pytestmark = pytest.mark.spark
@@ -54,7 +54,11 @@ def test_a_workspace_runs_on_the_spark_engine(
         )
         # the workspace's runners compute in Spark and save into its catalog
         summary = run_summary(ws, unit="D")
-        assert backend.table("customer_summary").count().execute() == len(summary)
+        assert backend.table("customer_summary").count().execute() == summary.customers
+        assert summary.customers == orders["customer_id"].nunique()
+        clv = run_clv(ws)
+        assert backend.table("customer_clv").count().execute() == clv.totals["customers"]
+        assert clv.totals["customers"] == summary.customers
         run = run_attribution(ws, models=("last", "markov"))
         ref = build_paths(duckdb_engine.table("touchpoints"), duckdb_engine.table("orders"),
                           journey="journey_id")  # fmt: skip

@@ -41,9 +41,9 @@ def summarize_cmd(
     with open_workspace(workspace) as ws, progress(transient=True) as bar:
         bar.add_task("summarising orders", total=None)
         summary = run_summary(ws, unit=unit, calibration_end=calibration_end)  # type: ignore[arg-type]
-    repeat = int((summary["frequency"] > 0).sum())
     console.print(
-        f"[green]Summarised {len(summary):,} customers[/] ({repeat:,} bought again); "
+        f"[green]Summarised {summary.customers:,} customers[/] ({summary.repeat_buyers:,} "
+        "bought again); "
         "saved as table customer_summary."
     )
 
@@ -62,13 +62,10 @@ def rfm_cmd(
     table = Table(title="RFM segments", title_justify="left")
     for col in ("segment", "customers", "share", "days since last", "orders", "spent"):
         table.add_column(col, justify="left" if col == "segment" else "right")
-    groups = out.groupby("segment").agg(
-        n=("customer_id", "size"), r=("recency_days", "mean"), f=("frequency", "mean"),
-        m=("monetary", "mean"),
-    ).sort_values("m", ascending=False)  # fmt: skip
-    for name, row in groups.iterrows():
-        table.add_row(str(name), f"{int(row.n):,}", f"{row.n / len(out):.0%}", f"{row.r:,.0f}",
-                      f"{row.f:.1f}", f"{row.m:,.0f}")  # fmt: skip
+    for name, row in out.iterrows():
+        table.add_row(str(name), f"{int(row.customers):,}", f"{row.share:.0%}",
+                      f"{row.recency_days:,.0f}", f"{row.frequency:.1f}",
+                      f"{row.monetary:,.0f}")  # fmt: skip
     console.print(table)
     console.print("Saved as table customer_rfm (with each customer's rule).")
 

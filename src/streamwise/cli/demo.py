@@ -177,7 +177,7 @@ def run_demo(
         "counts": counts,
         "quarantine": quarantined,
         "bad_rows_planted": len(biz.truth.bad_rows),
-        "segments": segments["segment"].value_counts(),
+        "segments": segments["customers"].sort_values(ascending=False),
         "clv": clv,
         "clusters": clusters,
         "research": survey,

@@ -14,13 +14,14 @@ from datetime import date, datetime
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from streamwise.errors import DataError
 from streamwise.upstream.customers.summaries import _as_table
 
-__all__ = ["SEGMENT_RULES", "SegmentRule", "rfm", "rfm_segment"]
+__all__ = ["SEGMENT_RULES", "SegmentRule", "rfm", "rfm_expr", "rfm_segment"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def rfm_segment(r_score: Any, fm_score: Any) -> tuple[np.ndarray, np.ndarray]:
     return names, rules
 
 
-def rfm(
+def rfm_expr(
     orders: Any,
     *,
     customer: str = "customer_id",
@@ -81,23 +82,9 @@ def rfm(
     amount: str = "amount",
     bins: int = 5,
     as_of: date | datetime | str | None = None,
-) -> pd.DataFrame:
-    """RFM scores and segments per customer (computed where the orders are, through Ibis).
-
-    Parameters
-    ----------
-    orders
-        pandas, pyarrow or Ibis table of orders.
-    bins
-        Number of score levels (5 is standard); segments use the scores mapped onto 1..5.
-    as_of
-        Date recency is measured from (default: the day after the last order).
-
-    Returns
-    -------
-    DataFrame with ``customer_id, recency_days, frequency, monetary, r_score, f_score, m_score,
-    fm_score, rfm, segment, rule``.
-    """
+) -> ir.Table:
+    """The engine's expression behind :func:`rfm`: scores, segment and rule per customer, all
+    computed where the orders are (the segments by a ``CASE`` over :data:`SEGMENT_RULES`)."""
     if not 2 <= bins <= 10:
         raise DataError("bins must lie between 2 and 10")
     t = _as_table(orders)
@@ -124,24 +111,53 @@ def rfm(
         f_score=score(per.frequency),
         m_score=score(per.monetary),
     )
-    out = (
-        scored.select(
-            customer_id=scored.customer,
-            recency_days=scored.recency_days,
-            frequency=scored.frequency,
-            monetary=scored.monetary,
-            r_score=scored.r_score,
-            f_score=scored.f_score,
-            m_score=scored.m_score,
-        )
-        .order_by("customer_id")
-        .to_pandas()
-    )
-    fm = np.floor((out["f_score"] + out["m_score"]) / 2 + 0.5).astype(int)
-    out["fm_score"] = fm
-    out["rfm"] = (
-        out["r_score"].astype(str) + out["f_score"].astype(str) + out["m_score"].astype(str)
-    )
-    to5 = (lambda s: np.ceil(s * 5 / bins).astype(int)) if bins != 5 else (lambda s: s)
-    out["segment"], out["rule"] = rfm_segment(to5(out["r_score"]), to5(fm))
-    return out
+    fm = ((scored.f_score + scored.m_score) / 2 + 0.5).floor().cast("int64")
+
+    def to5(value: Any) -> Any:
+        return value if bins == 5 else (value * 5 / bins).ceil().cast("int64")
+
+    r5, fm5 = to5(scored.r_score), to5(fm)
+    hits = [(r5.isin(rule.r) & fm5.isin(rule.fm), rule) for rule in SEGMENT_RULES]
+    return scored.select(
+        customer_id=scored.customer,
+        recency_days=scored.recency_days,
+        frequency=scored.frequency,
+        monetary=scored.monetary,
+        r_score=scored.r_score,
+        f_score=scored.f_score,
+        m_score=scored.m_score,
+        fm_score=fm,
+        rfm=scored.r_score.cast("string") + scored.f_score.cast("string")
+        + scored.m_score.cast("string"),
+        segment=ibis.cases(*((hit, rule.name) for hit, rule in hits)),
+        rule=ibis.cases(*((hit, rule.describe()) for hit, rule in hits)),
+    )  # fmt: skip
+
+
+def rfm(
+    orders: Any,
+    *,
+    customer: str = "customer_id",
+    date: str = "order_date",
+    amount: str = "amount",
+    bins: int = 5,
+    as_of: date | datetime | str | None = None,
+) -> pd.DataFrame:
+    """RFM scores and segments per customer (computed where the orders are, through Ibis).
+
+    Parameters
+    ----------
+    orders
+        pandas, pyarrow or Ibis table of orders.
+    bins
+        Number of score levels (5 is standard); segments use the scores mapped onto 1..5.
+    as_of
+        Date recency is measured from (default: the day after the last order).
+
+    Returns
+    -------
+    DataFrame with ``customer_id, recency_days, frequency, monetary, r_score, f_score, m_score,
+    fm_score, rfm, segment, rule``, sorted by customer.
+    """
+    expr = rfm_expr(orders, customer=customer, date=date, amount=amount, bins=bins, as_of=as_of)
+    return expr.order_by("customer_id").to_pandas()

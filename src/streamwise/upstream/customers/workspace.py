@@ -9,19 +9,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import ibis
 import pandas as pd
 
 from streamwise.errors import ModelError
 from streamwise.upstream.customers.clv import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
 from streamwise.upstream.customers.clv_engine import clv_in_engine
-from streamwise.upstream.customers.rfm import rfm
+from streamwise.upstream.customers.rfm import rfm_expr
 from streamwise.upstream.customers.segments import SegmentationResult, Segmenter, feature_expr
-from streamwise.upstream.customers.summaries import summarize
+from streamwise.upstream.customers.summaries import summary_expr
 
 __all__ = [
     "PURCHASE_MODELS",
     "RESULT_TABLES",
     "ClvRun",
+    "SummaryRun",
     "run_clv",
     "run_rfm",
     "run_segments",
@@ -49,19 +51,51 @@ def _orders(workspace: Any) -> Any:
     return orders
 
 
+@dataclass(frozen=True)
+class SummaryRun:
+    """What :func:`run_summary` saved: how many customers, how many bought again."""
+
+    customers: int
+    repeat_buyers: int
+
+
 def run_summary(
     workspace: Any, *, unit: Literal["D", "W"] = "W", calibration_end: str | None = None
-) -> pd.DataFrame:
-    """Summaries of the workspace's orders, saved as ``customer_summary``."""
-    summary = summarize(_orders(workspace), unit=unit, calibration_end=calibration_end)
-    _save(workspace, "customer_summary", summary)
-    return summary
+) -> SummaryRun:
+    """Summaries of the workspace's orders, written by the engine as ``customer_summary``
+    (they never pass through Python)."""
+    expr = summary_expr(_orders(workspace), unit=unit, calibration_end=calibration_end)
+    _save(workspace, "customer_summary", expr)
+    saved = workspace.analytics().table("customer_summary")
+    counts = (
+        saved.aggregate(
+            customers=saved.count(), repeat=ibis.ifelse(saved.frequency > 0, 1, 0).sum()
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    return SummaryRun(customers=int(counts["customers"]), repeat_buyers=int(counts["repeat"] or 0))
 
 
 def run_rfm(workspace: Any, *, bins: int = 5) -> pd.DataFrame:
-    """RFM scores and segments, saved as ``customer_rfm``."""
-    out = rfm(_orders(workspace), bins=bins)
-    _save(workspace, "customer_rfm", out)
+    """RFM scores and segments, written by the engine as ``customer_rfm``; returns one row
+    per segment (customers, share, mean days since the last order, orders and spend), the
+    biggest spenders first."""
+    _save(workspace, "customer_rfm", rfm_expr(_orders(workspace), bins=bins))
+    t = workspace.analytics().table("customer_rfm")
+    out = (
+        t.group_by("segment")
+        .aggregate(
+            customers=t.count(),
+            recency_days=t.recency_days.cast("float64").mean(),
+            frequency=t.frequency.cast("float64").mean(),
+            monetary=t.monetary.mean(),
+        )
+        .to_pandas()
+        .sort_values(["monetary", "segment"], ascending=[False, True])
+        .set_index("segment")
+    )
+    out.insert(1, "share", out["customers"] / out["customers"].sum())
     return out
 
 
