@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -112,6 +113,7 @@ def main() -> None:
         work.mkdir(parents=True, exist_ok=True)
         if not (work / "orders.parquet").exists():
             generate(work, n)
+        shutil.rmtree(work / "workspace", ignore_errors=True)  # a fresh import, not a merge
         result = run(__import__("sys").executable, PIPELINE, work, work / "workspace")
         total = sum(result[s] for s in steps)
         exponent = ""
