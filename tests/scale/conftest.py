@@ -155,6 +155,21 @@ def engine(request: pytest.FixtureRequest) -> Any:
     return request.getfixturevalue(f"{request.param}_engine")
 
 
+#: The tables built here that a workspace's runners overwrite with their own results.
+DERIVED = ("customer_segments", "customer_clv")
+
+
+@pytest.fixture
+def restore_derived(sample: Sample) -> Iterator[Callable[[Any], None]]:
+    """Give it an engine whose tables a test's runners overwrite: the derived tables are put back
+    afterwards, so the tests that compare engines read the same data whatever ran before them."""
+    backends: list[Any] = []
+    yield backends.append
+    for backend in backends:
+        for name in DERIVED:
+            backend.create_table(name, sample.tables[name], overwrite=True)
+
+
 @pytest.fixture(scope="session")
 def same() -> Callable[..., None]:
     """:func:`same_frames`, for the tests (which cannot import a conftest)."""

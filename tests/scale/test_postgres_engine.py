@@ -26,7 +26,9 @@ def test_a_workspace_runs_on_the_postgres_engine(
     analytics_postgres_url: str,
     duckdb_engine: Any,
     same: Any,
+    restore_derived: Any,
 ) -> None:
+    restore_derived(postgres_engine)  # run_clv and run_segments overwrite the shared tables
     Workspace.init(tmp_path / "ws").close()
     monkeypatch.setenv("STREAMWISE_ENGINE", analytics_postgres_url)
     with Workspace.open(tmp_path / "ws") as ws:

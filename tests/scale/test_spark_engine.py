@@ -27,7 +27,9 @@ def test_a_workspace_runs_on_the_spark_engine(
     duckdb_engine: Any,
     sample: Any,
     same: Any,
+    restore_derived: Any,
 ) -> None:
+    restore_derived(spark_engine)  # run_clv overwrites the shared table
     Workspace.init(tmp_path / "ws").close()
     monkeypatch.setenv("STREAMWISE_ENGINE", "spark://local[2]")
     with Workspace.open(tmp_path / "ws") as ws:
