@@ -62,6 +62,22 @@ def test_calibration_and_holdout() -> None:
     assert (s["duration_holdout"] == 33.0).all()
 
 
+def test_observation_end_leaves_out_later_orders() -> None:
+    # a: repeats on 01-15 and 02-12 (the latter after the end); c's repeat on 03-04 is after it
+    s = summarize(ORDERS, unit="D", observation_end="2024-02-01").set_index("customer_id")
+    assert s.loc["c", ["frequency", "T"]].tolist() == [0, 24.0]
+    assert s.loc["a", ["frequency", "recency", "T", "monetary_value"]].tolist() == [
+        1, 14.0, 31.0, 20.0
+    ]  # fmt: skip
+    held = summarize(ORDERS, unit="D", calibration_end="2024-01-20", observation_end="2024-02-01")
+    held = held.set_index("customer_id")
+    # b bought on 01-29, after the calibration: not a customer of the calibration period
+    assert sorted(held.index) == ["a", "c"]
+    assert held.loc["a", ["frequency", "T", "frequency_holdout"]].tolist() == [1, 19.0, 0]
+    assert held.loc["c", ["frequency", "frequency_holdout"]].tolist() == [0, 0]
+    assert (held["duration_holdout"] == 12.0).all()
+
+
 def test_same_numbers_from_an_ibis_table_in_duckdb() -> None:
     con = ibis.duckdb.connect()
     table = con.create_table("orders", ORDERS)

@@ -56,51 +56,61 @@ def summary_expr(
                 f"the orders have no column {col!r}; their columns are: {', '.join(t.columns)}",
                 column=col,
             )
-    per = unit_days = _UNIT_DAYS[unit]
+    per = _UNIT_DAYS[unit]
     day = t[date].cast("date")
     value = t[amount].cast("float64") if amount else ibis.literal(0.0)
     rows = t.select(customer=t[customer], day=day, value=value)
     days = rows.group_by(["customer", "day"]).aggregate(value=rows.value.sum())
-    end = (
-        ibis.literal(pd.Timestamp(observation_end).date())
-        if observation_end is not None
-        else days.day.max().as_scalar()
+    # One pass over the purchase days, with conditional aggregates for the calibration and holdout
+    # periods: a second reference to ``days`` (a filter, a scalar subquery for the last day) made
+    # DuckDB materialise all of them first, a third of the time at 10M orders. The last day of all
+    # is read from the orders themselves (one column; a window over the customers would gather
+    # them into one partition on Spark).
+    if observation_end is not None:
+        end = ibis.literal(pd.Timestamp(observation_end).date())
+    else:
+        end = day.max().as_scalar()
+    cal_end = end if calibration_end is None else ibis.literal(pd.Timestamp(calibration_end).date())
+    bounded = calibration_end is not None or observation_end is not None
+    in_cal = days.day <= cal_end if bounded else None
+    extra = {}
+    if calibration_end is not None:
+        in_hold = (days.day > cal_end) & (days.day <= end)
+        extra = {
+            "frequency_holdout": days.count(where=in_hold),
+            "monetary_holdout": days.value.mean(where=in_hold),
+        }
+    stats = days.group_by("customer").aggregate(
+        # the first day of all is the calibration's first for a customer who bought in it
+        first=days.day.min(),
+        last=days.day.max(where=in_cal),
+        n=days.count(where=in_cal),
+        total=days.value.sum(where=in_cal),
+        # days are unique per customer here, so the value at the earliest day is exact
+        first_value=days.value.argmin(days.day),
+        **extra,
     )
-    cal_end = ibis.literal(pd.Timestamp(calibration_end).date()) if calibration_end else end
-    cal = days.filter(days.day <= cal_end)
-    # Days are unique per customer here, so the value at the earliest day is exact.
-    stats = cal.group_by("customer").aggregate(
-        first=cal.day.min(),
-        last=cal.day.max(),
-        n=cal.count(),
-        total=cal.value.sum(),
-        first_value=cal.value.argmin(cal.day),
-    )
+    if bounded:
+        stats = stats.filter(stats.n > 0)
     freq = stats.n - 1
-    out = stats.select(
-        customer_id=stats.customer,
-        frequency=freq,
-        recency=stats.last.delta(stats.first, unit="day").cast("float64") / per,
-        T=cal_end.delta(stats.first, unit="day").cast("float64") / unit_days,
-        monetary_value=ibis.ifelse(
+    out = {
+        "customer_id": stats.customer,
+        "frequency": freq,
+        "recency": stats.last.delta(stats.first, unit="day").cast("float64") / per,
+        "T": cal_end.delta(stats.first, unit="day").cast("float64") / per,
+        "monetary_value": ibis.ifelse(
             freq > 0, (stats.total - stats.first_value) / freq.cast("float64"), 0.0
         ),
-        first_purchase=stats.first,
-        last_purchase=stats.last,
-    )
-    if calibration_end is None:
-        return out
-    hold = days.filter((days.day > cal_end) & (days.day <= end))
-    hold_n = hold.group_by("customer").aggregate(
-        frequency_holdout=hold.count(), monetary_holdout=hold.value.mean()
-    )
-    both = out.left_join(hold_n, out.customer_id == hold_n.customer)
-    return both.select(
-        *out.columns,
-        frequency_holdout=both.frequency_holdout.fill_null(0),
-        monetary_holdout=both.monetary_holdout.fill_null(0.0),
-        duration_holdout=end.delta(cal_end, unit="day").cast("float64") / unit_days,
-    )
+        "first_purchase": stats.first,
+        "last_purchase": stats.last,
+    }
+    if calibration_end is not None:
+        out |= {
+            "frequency_holdout": stats.frequency_holdout,
+            "monetary_holdout": stats.monetary_holdout.fill_null(0.0),
+            "duration_holdout": end.delta(cal_end, unit="day").cast("float64") / per,
+        }
+    return stats.select(**out)
 
 
 def summarize(
