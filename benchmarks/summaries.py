@@ -26,10 +26,10 @@ from common import run
 
 OURS = r"""
 import json, sys, time
-import ibis
+from streamwise.engine import connect_duckdb
 from streamwise.upstream.customers import summarize
 work = sys.argv[1]
-con = ibis.duckdb.connect()
+con = connect_duckdb()  # Streamwise's DuckDB connection (as a workspace opens it)
 orders = con.create_table("orders", con.read_csv(work + "/orders.csv"))  # loaded, as pandas is
 t = time.perf_counter()
 s = summarize(orders, unit="D")

@@ -4,7 +4,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from streamwise.engine import connect, parse_spark_url, redact
+from streamwise.engine import connect, connect_duckdb, duckdb_threads, parse_spark_url, redact
 from streamwise.errors import ConfigError
 from streamwise.workspace import Workspace
 
@@ -22,6 +22,24 @@ def test_duckdb_is_the_default_engine(workspace: Workspace) -> None:
     assert backend.name == "duckdb"
     assert spend_per_customer(backend) == {"a": 15.0, "b": 7.5}
     assert workspace.analytics_path.exists()
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 2), (2, 4), (3, 4), (4, 4), (16, 16)])
+def test_duckdb_threads_twice_the_cores_up_to_four(
+    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
+) -> None:
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
+    assert duckdb_threads() == threads
+    assert duckdb_threads(3) == 3  # a setting wins
+
+
+def test_duckdb_connections_get_the_chosen_threads(workspace: Workspace) -> None:
+    def threads(backend: ibis.BaseBackend) -> int:
+        return backend.con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+
+    assert threads(connect_duckdb()) == duckdb_threads()
+    assert threads(connect_duckdb(threads=1)) == 1
+    assert threads(workspace.analytics()) == duckdb_threads(workspace.settings.threads)
 
 
 @pytest.mark.postgres

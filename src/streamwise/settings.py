@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     demo
         Demo mode allows placeholder secrets.
     memory_limit, threads
-        Passed to DuckDB (e.g. ``"4GB"``); empty means DuckDB's own default.
+        Passed to DuckDB (e.g. ``"4GB"``, ``8``); an empty memory limit means DuckDB's own
+        default, 0 threads :func:`streamwise.engine.duckdb_threads`' choice.
     cors_origins
         Origins allowed to call the server from a browser (``["https://shop.example.com"]``).
     pii

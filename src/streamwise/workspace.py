@@ -46,7 +46,8 @@ currency = {currency}
 secret_key = {secret}
 demo = {demo}
 
-# DuckDB resources; empty or 0 means DuckDB's defaults.
+# DuckDB resources: memory_limit empty means DuckDB's default (80% of RAM); threads 0 means
+# twice the cores, at least the cores and at most 4 (docs/workspace.md).
 memory_limit = ""
 threads = 0
 """

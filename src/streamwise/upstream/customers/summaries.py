@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
@@ -28,6 +29,13 @@ from streamwise.errors import DataError
 __all__ = ["summarize", "summary_expr"]
 
 _UNIT_DAYS = {"D": 1.0, "W": 7.0}
+
+
+@ibis.udf.agg.builtin(name="arg_min_null")
+def _duckdb_arg_min(arg: dt.float64, key: dt.date) -> dt.float64:  # type: ignore[empty-body]
+    """DuckDB's ``arg_min_null``: the value at the least key, NULL values kept (as Ibis's
+    ``argmin``, which DuckDB runs as ``FIRST(arg ORDER BY key)``, an ordered aggregate that
+    sorts each group: ~0.1 s of ~1.9 s for 10M orders)."""
 
 
 def _as_table(data: Any) -> ir.Table:
@@ -81,6 +89,10 @@ def summary_expr(
             "frequency_holdout": days.count(where=in_hold),
             "monetary_holdout": days.value.mean(where=in_hold),
         }
+    if t._find_backend(use_default=True).name == "duckdb":
+        first_value = _duckdb_arg_min(days.value, days.day)
+    else:
+        first_value = days.value.argmin(days.day)
     stats = days.group_by("customer").aggregate(
         # the first day of all is the calibration's first for a customer who bought in it
         first=days.day.min(),
@@ -88,7 +100,7 @@ def summary_expr(
         n=days.count(where=in_cal),
         total=days.value.sum(where=in_cal),
         # days are unique per customer here, so the value at the earliest day is exact
-        first_value=days.value.argmin(days.day),
+        first_value=first_value,
         **extra,
     )
     if bounded:
