@@ -234,6 +234,7 @@ def test_timestamps_with_offsets_are_stored_in_utc(
         "order_id,customer_id,order_date,amount\n"
         "A,C1,2024-01-03T10:00:00+02:00,1\nB,C1,2024-01-03T10:00:00Z,1\n"
         "C,C1,2024-01-03 10:00:00-0130,1\nD,C1,2024-01-03,1\n"
+        "E,C1,2024-01-03 10:00-05,1\nF,C1,2024-01-03T10:00:00.250-05:00,1\n"
     )
     import_file(con, "orders", write(tmp_path / "tz.csv", csv), today=TODAY)
     got = dict(con.execute("SELECT order_id, order_date FROM orders").fetchall())
@@ -242,6 +243,8 @@ def test_timestamps_with_offsets_are_stored_in_utc(
         "B": datetime(2024, 1, 3, 10, 0),
         "C": datetime(2024, 1, 3, 11, 30),
         "D": datetime(2024, 1, 3, 0, 0),
+        "E": datetime(2024, 1, 3, 15, 0),
+        "F": datetime(2024, 1, 3, 15, 0, 0, 250000),
     }
 
 

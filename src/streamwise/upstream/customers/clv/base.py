@@ -93,12 +93,15 @@ class ClvModel:
     def _negative_with_gradient(
         self, log_params: np.ndarray, prepared: Any, w: np.ndarray
     ) -> tuple[float, np.ndarray]:
-        params = np.exp(log_params)
-        ll, grad = self._gradient(params, prepared)  # type: ignore[misc]
-        total = w.sum()
-        value = -(float(np.dot(w, ll)) - self.penalizer * float(np.sum(params**2))) / total
-        # d/d(log p) = p d/dp
-        g = -(grad @ w - 2 * self.penalizer * params) * params / total
+        # A line search may try parameters whose squares overflow: such a point is refused
+        # below (not finite), so NumPy's warning would only alarm the user.
+        with np.errstate(over="ignore", invalid="ignore"):
+            params = np.exp(log_params)
+            ll, grad = self._gradient(params, prepared)  # type: ignore[misc]
+            total = w.sum()
+            value = -(float(np.dot(w, ll)) - self.penalizer * float(np.sum(params**2))) / total
+            # d/d(log p) = p d/dp
+            g = -(grad @ w - 2 * self.penalizer * params) * params / total
         if not np.isfinite(value) or not np.all(np.isfinite(g)):
             return 1e100, np.zeros_like(log_params)
         return value, g
