@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import duckdb
 import ibis
 import pandas as pd
 import pytest
@@ -40,6 +41,11 @@ def test_duckdb_connections_get_the_chosen_threads(workspace: Workspace) -> None
     assert threads(connect_duckdb()) == duckdb_threads()
     assert threads(connect_duckdb(threads=1)) == 1
     assert threads(workspace.analytics()) == duckdb_threads(workspace.settings.threads)
+    # a plain connection to the file the workspace holds open is still allowed (same instance)
+    with duckdb.connect(str(workspace.analytics_path)) as con:
+        assert con.execute("SELECT current_setting('threads')").fetchall()[0][0] == (
+            duckdb_threads(workspace.settings.threads)
+        )
 
 
 @pytest.mark.postgres

@@ -57,13 +57,17 @@ def connect_duckdb(
 ) -> BaseBackend:
     """Open (or create) a DuckDB database file as an Ibis backend (timestamps are naive UTC).
 
-    ``threads`` 0 means :func:`duckdb_threads`' choice.
+    ``threads`` 0 means :func:`duckdb_threads`' choice. The threads are set once the database is
+    open, not as a setting of the opening: DuckDB refuses a second connection to a file this
+    process holds when the two were opened with different settings, and people open the
+    workspace's file with a plain ``duckdb.connect(path)`` beside a workspace.
     """
-    config: dict[str, Any] = {"threads": duckdb_threads(threads)}
+    config: dict[str, Any] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
     backend = ibis.duckdb.connect(str(path), **config)
     backend.con.execute("SET enable_progress_bar = false").fetchall()  # Rich draws ours
+    backend.con.execute(f"SET threads = {duckdb_threads(threads):d}").fetchall()
     return backend
 
 

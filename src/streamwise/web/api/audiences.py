@@ -34,6 +34,7 @@ from streamwise.downstream.audiences import (
     resolve,
     suppressed,
 )
+from streamwise.engine import duckdb_threads
 from streamwise.errors import ConfigError, WorkspaceError
 from streamwise.plan.store import load_plan
 from streamwise.store.db import session_factory
@@ -130,8 +131,6 @@ def analytics_view(workspace: Workspace) -> Iterator[Workspace]:
         config: dict[str, object] = {}
         if settings.memory_limit:
             config["memory_limit"] = settings.memory_limit
-        if settings.threads:
-            config["threads"] = settings.threads
         try:
             backend = ibis.duckdb.connect(str(workspace.analytics_path), read_only=True, **config)
         except duckdb.Error:
@@ -141,6 +140,8 @@ def analytics_view(workspace: Workspace) -> Iterator[Workspace]:
                 "import, a model run or a send); retry in a few seconds",
                 kind="analytics-busy", headers={"Retry-After": str(RETRY_SECONDS)},
             ) from None  # fmt: skip
+        # threads set after opening, as connect_duckdb does (the same settings as its opening)
+        backend.con.execute(f"SET threads = {duckdb_threads(settings.threads):d}").fetchall()
         view = Workspace(workspace.root, settings, backend, workspace.operational())
         try:
             yield view
