@@ -25,13 +25,13 @@ def test_duckdb_is_the_default_engine(workspace: Workspace) -> None:
     assert workspace.analytics_path.exists()
 
 
-@pytest.mark.parametrize(("cores", "threads"), [(1, 2), (2, 4), (3, 4), (4, 4), (16, 16)])
-def test_duckdb_threads_twice_the_cores_up_to_four(
-    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
+@pytest.mark.parametrize("cores", [1, 2, 16])
+def test_duckdb_threads_one_per_core_unless_set(
+    monkeypatch: pytest.MonkeyPatch, cores: int
 ) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
-    assert duckdb_threads() == threads
-    assert duckdb_threads(3) == 3  # a setting wins
+    assert duckdb_threads() == cores
+    assert duckdb_threads(4) == 4  # a setting wins
 
 
 def test_duckdb_connections_get_the_chosen_threads(workspace: Workspace) -> None:
@@ -39,7 +39,7 @@ def test_duckdb_connections_get_the_chosen_threads(workspace: Workspace) -> None
         return backend.con.execute("SELECT current_setting('threads')").fetchall()[0][0]
 
     assert threads(connect_duckdb()) == duckdb_threads()
-    assert threads(connect_duckdb(threads=1)) == 1
+    assert threads(connect_duckdb(threads=3)) == 3
     assert threads(workspace.analytics()) == duckdb_threads(workspace.settings.threads)
     # a plain connection to the file the workspace holds open is still allowed (same instance)
     with duckdb.connect(str(workspace.analytics_path)) as con:

@@ -34,22 +34,23 @@ __all__ = [
 
 
 def duckdb_threads(threads: int = 0) -> int:
-    """DuckDB's worker threads: ``threads`` when given, else twice the cores up to 4 and never
-    fewer than the cores (1 core: 2, 2 cores: 4, 4 or more: one per core, DuckDB's own default).
+    """DuckDB's worker threads: ``threads`` when given, else one per core (DuckDB's default).
 
-    DuckDB splits a hash aggregate or join into partitions by the number of its threads. On a
-    2-core machine, 4 threads summarised 10M orders (about 10M distinct customer-days) in 1.7 s
-    instead of 2.5 s, using 3.3 instead of 4.6 CPU seconds: the smaller partitions stay in the
-    cache. Imports of 10M rows took 11–12.5 s instead of 12.4–15 s. With 8 threads both were
-    slower again (``benchmarks/README.md``).
+    More threads than cores can be faster: DuckDB splits a hash aggregate or join into
+    partitions by the number of its threads. On a 2-core machine, 4 threads summarised 10M orders
+    (about 10M distinct customer-days) in 1.7 s instead of 2.5 s, using 3.3 instead of 4.6 CPU
+    seconds, and imported 10M rows 1-2 s faster; 8 threads were slower again
+    (``benchmarks/README.md``). Set ``threads = 4`` in ``streamwise.toml`` for that. It is not the
+    default yet: with 4 threads the demo's second campaign sometimes ended with too small a
+    holdout to measure (1 run in 4 of ``test_lift_shown_is_what_workspace_lift_computes``, none in
+    5 with 2 threads), so some step of the demo depends on the order DuckDB returns rows in.
     """
     if threads:
         return threads
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(cores, min(2 * cores, 4))
+        return os.cpu_count() or 1
 
 
 def connect_duckdb(
