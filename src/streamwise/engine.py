@@ -54,7 +54,11 @@ def duckdb_threads(threads: int = 0) -> int:
 
 
 def connect_duckdb(
-    path: str | Path = ":memory:", *, memory_limit: str = "", threads: int = 0
+    path: str | Path = ":memory:",
+    *,
+    memory_limit: str = "",
+    threads: int = 0,
+    read_only: bool = False,
 ) -> BaseBackend:
     """Open (or create) a DuckDB database file as an Ibis backend (timestamps are naive UTC).
 
@@ -66,6 +70,8 @@ def connect_duckdb(
     config: dict[str, Any] = {}
     if memory_limit:
         config["memory_limit"] = memory_limit
+    if read_only:
+        config["read_only"] = True
     backend = ibis.duckdb.connect(str(path), **config)
     backend.con.execute("SET enable_progress_bar = false").fetchall()  # Rich draws ours
     backend.con.execute(f"SET threads = {duckdb_threads(threads):d}").fetchall()

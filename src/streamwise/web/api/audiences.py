@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import duckdb
-import ibis
 import pandas as pd
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,7 +33,7 @@ from streamwise.downstream.audiences import (
     resolve,
     suppressed,
 )
-from streamwise.engine import duckdb_threads
+from streamwise.engine import connect_duckdb
 from streamwise.errors import ConfigError, WorkspaceError
 from streamwise.plan.store import load_plan
 from streamwise.store.db import session_factory
@@ -128,11 +127,11 @@ def analytics_view(workspace: Workspace) -> Iterator[Workspace]:
         if settings.engine != "duckdb" or workspace._analytics is not None:
             yield workspace
             return
-        config: dict[str, object] = {}
-        if settings.memory_limit:
-            config["memory_limit"] = settings.memory_limit
         try:
-            backend = ibis.duckdb.connect(str(workspace.analytics_path), read_only=True, **config)
+            backend = connect_duckdb(
+                workspace.analytics_path, memory_limit=settings.memory_limit,
+                threads=settings.threads, read_only=True,
+            )  # fmt: skip
         except duckdb.Error:
             raise ProblemError(
                 503, "Busy",
@@ -140,8 +139,6 @@ def analytics_view(workspace: Workspace) -> Iterator[Workspace]:
                 "import, a model run or a send); retry in a few seconds",
                 kind="analytics-busy", headers={"Retry-After": str(RETRY_SECONDS)},
             ) from None  # fmt: skip
-        # threads set after opening, as connect_duckdb does (the same settings as its opening)
-        backend.con.execute(f"SET threads = {duckdb_threads(settings.threads):d}").fetchall()
         view = Workspace(workspace.root, settings, backend, workspace.operational())
         try:
             yield view
