@@ -25,13 +25,13 @@ def test_duckdb_is_the_default_engine(workspace: Workspace) -> None:
     assert workspace.analytics_path.exists()
 
 
-@pytest.mark.parametrize("cores", [1, 2, 16])
-def test_duckdb_threads_one_per_core_unless_set(
-    monkeypatch: pytest.MonkeyPatch, cores: int
+@pytest.mark.parametrize(("cores", "expected"), [(1, 2), (2, 4), (3, 3), (16, 16)])
+def test_duckdb_threads_twice_the_cores_on_small_machines_unless_set(
+    monkeypatch: pytest.MonkeyPatch, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
-    assert duckdb_threads() == cores
-    assert duckdb_threads(4) == 4  # a setting wins
+    assert duckdb_threads() == expected
+    assert duckdb_threads(5) == 5  # a setting wins
 
 
 def test_duckdb_connections_get_the_chosen_threads(workspace: Workspace) -> None:

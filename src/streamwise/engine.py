@@ -34,23 +34,24 @@ __all__ = [
 
 
 def duckdb_threads(threads: int = 0) -> int:
-    """DuckDB's worker threads: ``threads`` when given, else one per core (DuckDB's default).
+    """DuckDB's worker threads: ``threads`` when given; else twice the cores on a machine of one
+    or two cores, one per core (DuckDB's own default) on a larger one.
 
-    More threads than cores can be faster: DuckDB splits a hash aggregate or join into
-    partitions by the number of its threads. On a 2-core machine, 4 threads summarised 10M orders
-    (about 10M distinct customer-days) in 1.7 s instead of 2.5 s, using 3.3 instead of 4.6 CPU
-    seconds, and imported 10M rows 1-2 s faster; 8 threads were slower again
-    (``benchmarks/README.md``). Set ``threads = 4`` in ``streamwise.toml`` for that. It is not the
-    default yet: with 4 threads the demo's second campaign sometimes ended with too small a
-    holdout to measure (1 run in 4 of ``test_lift_shown_is_what_workspace_lift_computes``, none in
-    5 with 2 threads), so some step of the demo depends on the order DuckDB returns rows in.
+    More threads than cores are faster on a small machine: DuckDB splits a hash aggregate or join
+    into partitions by the number of its threads. On a 2-core machine, 4 threads summarised 10M
+    orders (about 10M distinct customer-days) in 1.7 s instead of 2.5 s, using 3.3 instead of 4.6
+    CPU seconds, and the import's check for repeated keys took 0.5 s instead of 1.7 s; 8 threads
+    were slower again (``benchmarks/README.md``). Above two cores nothing was measured, so DuckDB's
+    choice stands. The results do not depend on the count beyond the last bits of float sums
+    (the order partial sums are added in).
     """
     if threads:
         return threads
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return 2 * cores if cores <= 2 else cores
 
 
 def connect_duckdb(

@@ -46,8 +46,8 @@ currency = {currency}
 secret_key = {secret}
 demo = {demo}
 
-# DuckDB resources: memory_limit empty means DuckDB's default (80% of RAM); threads 0 means one
-# per core (on 2 cores, 4 threads run large aggregates faster: docs/workspace.md).
+# DuckDB resources: memory_limit empty means DuckDB's default (80% of RAM); threads 0 means twice
+# the cores on a 1- or 2-core machine (faster there: docs/workspace.md), else one per core.
 memory_limit = ""
 threads = 0
 """

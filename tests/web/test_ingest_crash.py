@@ -132,7 +132,13 @@ def test_no_acknowledged_event_is_lost_when_the_server_is_killed(
         clients = [Client(server.url, key, seed * 100 + c) for c in range(6)]
         for client in clients:
             client.start()
-        time.sleep(rng.uniform(0.4, 1.5))
+        # Kill at a random moment once events are flowing: the first answers can take over a
+        # second on a loaded CI machine (key check, first database connection), so the random
+        # delay starts from the first acknowledgement rather than from the clients' start.
+        deadline = time.monotonic() + 60
+        while not any(c.acked for c in clients) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.1, 1.0))
         server.kill()
         for client in clients:
             client.join(30)

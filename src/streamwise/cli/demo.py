@@ -137,7 +137,7 @@ def run_demo(
             sending = bar.add_task("campaigns to the target personas (local SMTP)", total=None)
             with LocalSmtp() as smtp:
                 campaigns = persona_campaigns(
-                    ws, plan.document, smtp.port, plan_version_id=saved.id
+                    ws, plan.document, smtp.port, plan_version_id=saved.id, seed=seed
                 )
                 delivered = len(smtp.received)
             bar.update(sending, total=1, completed=1)

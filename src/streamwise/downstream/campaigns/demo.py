@@ -46,10 +46,18 @@ class LocalSmtp:
 
 
 def persona_campaigns(
-    workspace: Any, plan: PlanDocument, port: int, *, plan_version_id: int | None = None
+    workspace: Any,
+    plan: PlanDocument,
+    port: int,
+    *,
+    plan_version_id: int | None = None,
+    seed: int | None = None,
 ) -> list[SendReport]:
     """Create and send one campaign per targeted segment's persona, with its positioning,
-    linked to the plan version and the segment's goal."""
+    linked to the plan version and the segment's goal.
+
+    With ``seed`` the campaigns' variant and holdout arms are drawn from it (the same demo seed
+    gives the same arms); without, each campaign gets a fresh random assignment seed."""
     positions = {p.segment: p for p in plan.strategy.positioning}
     personas = {p.segment: p for p in plan.personas}
     reports = []
@@ -80,6 +88,7 @@ def persona_campaigns(
         }  # fmt: skip
         create_campaign(workspace, name, audience=f"segment = {quote(target.segment)}",
                         settings=settings, persona=persona.name if persona else None,
-                        goal=f"win-{slug}", plan_version_id=plan_version_id)  # fmt: skip
+                        goal=f"win-{slug}", plan_version_id=plan_version_id,
+                        seed=None if seed is None else f"demo:{seed}:{slug}")  # fmt: skip
         reports.append(run_send(workspace, name))
     return reports

@@ -80,9 +80,14 @@ def create_campaign(
     persona: str | None = None,
     goal: str | None = None,
     plan_version_id: int | None = None,
+    seed: str | None = None,
 ) -> int:
     """Save a draft campaign (the audience filter is checked now, resolved when sending; a
-    content campaign — settings with ``posts`` — has no audience)."""
+    content campaign — settings with ``posts`` — has no audience).
+
+    ``seed`` draws the variant and holdout arms (:mod:`.assignment`); by default a fresh random
+    one (128 bits), so no two campaigns share their arms. Give one only to reproduce an
+    assignment, as the demo does."""
     try:
         s = settings if isinstance(settings, CampaignSettings) else CampaignSettings(**settings)
     except ValidationError as exc:
@@ -97,7 +102,7 @@ def create_campaign(
         if session.scalar(select(Campaign.id).where(Campaign.name == name)) is not None:
             raise ConfigError(f"a campaign named {name!r} exists already; choose another name")
         c = Campaign(name=name, channel=channel, state="draft", audience=audience,
-                     settings=s.model_dump(mode="json"), seed=secrets.token_hex(16),
+                     settings=s.model_dump(mode="json"), seed=seed or secrets.token_hex(16),
                      persona=persona, goal=goal, plan_version_id=plan_version_id)  # fmt: skip
         session.add(c)
         session.flush()
