@@ -3,8 +3,8 @@ rows with weights, maximum likelihood in log-parameter space, standard errors.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import duckdb
 import numpy as np
@@ -18,6 +18,7 @@ from streamwise.numerics import (
     minimize_until_converged,
     numerical_hessian,
 )
+from streamwise.upstream.customers.clv.accelerated import JaxObjective, resolve_backend
 
 __all__ = ["ClvModel", "check_purchase_history", "compress", "numerical_hessian"]
 
@@ -67,14 +68,30 @@ GRADIENT_TOL = 1e-8  # on the mean log-likelihood per customer, in log-parameter
 
 class ClvModel:
     """Base of the CLV estimators: subclasses name their parameters and data columns and give
-    the per-row log-likelihood; ``fit`` maximises the weighted sum."""
+    the per-row log-likelihood; ``fit`` maximises the weighted sum.
+
+    ``backend`` chooses how: ``"numpy"`` (NumPy and SciPy on the CPU), ``"jax"`` (JAX, on its
+    default device: see :mod:`~streamwise.upstream.customers.clv.accelerated`; models with a
+    ``_jax_loglik`` only) or ``"auto"`` (JAX where JAX finds a GPU, else NumPy). The path taken
+    is in ``backend_`` after the fit, and the device it ran on in ``device_`` (``cpu`` or
+    ``gpu``).
+    """
 
     _param_names: tuple[str, ...] = ()
     _columns: tuple[str, ...] = ()
+    #: Per-row log-likelihood in ``jax.numpy``, ``(params, *columns) -> rows``, where a model
+    #: has one (the GPU path).
+    _jax_loglik: ClassVar[Callable[..., Any] | None] = None
 
-    def __init__(self, penalizer: float = 0.0, initial: dict[str, float] | None = None) -> None:
+    def __init__(
+        self,
+        penalizer: float = 0.0,
+        initial: dict[str, float] | None = None,
+        backend: str = "auto",
+    ) -> None:
         self.penalizer = penalizer
         self.initial = initial
+        self.backend = backend
 
     # subclasses ----------------------------------------------------------------------------
     def _loglik(self, params: np.ndarray, data: np.ndarray) -> np.ndarray:
@@ -148,8 +165,11 @@ class ClvModel:
         inverse = np.linalg.inv(hess)
         return found.x, (inverse + inverse.T) / 2
 
+    @staticmethod
     def _bfgs_until_flat(
-        self, start: np.ndarray, prepared: Any, w: np.ndarray, options: dict[str, Any]
+        start: np.ndarray,
+        negative: Callable[[np.ndarray], tuple[float, np.ndarray]],
+        options: dict[str, Any],
     ) -> optimize.OptimizeResult:
         """BFGS with the analytic gradient, stopped as soon as the gradient of the mean
         log-likelihood falls below ``GRADIENT_TOL``.
@@ -160,7 +180,7 @@ class ClvModel:
         """
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            value, grad = self._negative_with_gradient(log_params, prepared, w)
+            value, grad = negative(log_params)
             if np.linalg.norm(grad) < GRADIENT_TOL:
                 raise Converged(log_params.copy(), value, grad)
             return value, grad
@@ -178,6 +198,7 @@ class ClvModel:
         ModelError
             When the optimiser does not converge, with what to try.
         """
+        backend = resolve_backend(self.backend, type(self).__name__, self._jax_loglik is not None)
         data, w = compress(summary, self._columns)
         self._check(data)
         start = np.log(
@@ -185,31 +206,14 @@ class ClvModel:
             if self.initial
             else np.ones(len(self._param_names))
         )
-        analytic = self._gradient(np.exp(start), self._prepare(data[:1])) is not None
-        options: dict[str, Any] = {"gtol": 1e-10, "maxiter": 2_000}
-        warm = len(w) > 50_000 and not self.initial
-        if warm:
-            start, inverse = self._warm_start(start, data, w, analytic)
-            if inverse is not None:
-                options["hess_inv0"] = inverse
-        if analytic:
-            res = self._bfgs_until_flat(start, self._prepare(data), w, options)
-        elif warm:
-            res = optimize.minimize(
-                self._negative, start, args=(data, w), method="BFGS", options=options
-            )
+        device = None
+        if backend == "jax":
+            # Each step is one program on the device: no warm start on a sample is needed.
+            loglik = type(self)._jax_loglik
+            device = JaxObjective(loglik, data, w, self.penalizer)  # type: ignore[arg-type]
+            res = self._bfgs_until_flat(start, device, {"gtol": 1e-10, "maxiter": 2_000})
         else:
-            res = optimize.minimize(
-                self._negative, start, args=(data, w), method="L-BFGS-B",
-                options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2_000},
-            )  # fmt: skip
-            if np.all(np.isfinite(res.x)):  # polish: BFGS gets closer from here
-                polished = optimize.minimize(
-                    self._negative, res.x, args=(data, w), method="BFGS",
-                    options={"gtol": 1e-10},
-                )  # fmt: skip
-                if np.all(np.isfinite(polished.x)) and polished.fun <= res.fun:
-                    res = polished
+            res = self._maximise(start, data, w)
         if not np.all(np.isfinite(res.x)) or np.linalg.norm(res.jac) > 1e-4:
             res = optimize.minimize(
                 self._negative, res.x if np.all(np.isfinite(res.x)) else start, args=(data, w),
@@ -223,22 +227,16 @@ class ClvModel:
             )
         params = np.exp(res.x)
         self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
-        self.log_likelihood_ = float(np.dot(w, self._loglik(params, data)))
         self.n_customers_ = float(w.sum())
         self.n_unique_ = len(w)
-
-        def total(p: np.ndarray) -> float:
-            return -float(np.dot(w, self._loglik(p, data)))
-
-        if self._gradient(params, self._prepare(data[:1])) is not None:
-            prepared = self._prepare(data)
-            hess = hessian_from_gradient(
-                lambda p: -(self._gradient(p, prepared)[1] @ w),  # type: ignore[index]
-                params,
-                central=False,
-            )
+        self.backend_ = backend
+        self.device_ = "cpu" if device is None else device.platform
+        if device is not None:
+            self.log_likelihood_ = device.log_likelihood(params)
+            hess = device.hessian(params)
         else:
-            hess = numerical_hessian(total, params)
+            self.log_likelihood_ = float(np.dot(w, self._loglik(params, data)))
+            hess = self._hessian(params, data, w)
         try:
             cov = np.linalg.inv(hess)
             se = np.sqrt(np.clip(np.diag(cov), 0, None))
@@ -246,6 +244,53 @@ class ClvModel:
             se = np.full(len(params), np.nan)
         self.standard_errors_ = dict(zip(self._param_names, se.tolist(), strict=True))
         return self
+
+    def _maximise(self, start: np.ndarray, data: np.ndarray, w: np.ndarray) -> Any:
+        """The NumPy path: BFGS with the analytic gradient where there is one (warm-started on
+        a sample of the rows when there are many), else L-BFGS-B polished by BFGS."""
+        analytic = self._gradient(np.exp(start), self._prepare(data[:1])) is not None
+        options: dict[str, Any] = {"gtol": 1e-10, "maxiter": 2_000}
+        warm = len(w) > 50_000 and not self.initial
+        if warm:
+            start, inverse = self._warm_start(start, data, w, analytic)
+            if inverse is not None:
+                options["hess_inv0"] = inverse
+        if analytic:
+            prepared = self._prepare(data)
+            return self._bfgs_until_flat(
+                start, lambda lp: self._negative_with_gradient(lp, prepared, w), options
+            )
+        if warm:
+            return optimize.minimize(
+                self._negative, start, args=(data, w), method="BFGS", options=options
+            )
+        res = optimize.minimize(
+            self._negative, start, args=(data, w), method="L-BFGS-B",
+            options={"ftol": 1e-13, "gtol": 1e-9, "maxiter": 2_000},
+        )  # fmt: skip
+        if np.all(np.isfinite(res.x)):  # polish: BFGS gets closer from here
+            polished = optimize.minimize(
+                self._negative, res.x, args=(data, w), method="BFGS", options={"gtol": 1e-10}
+            )
+            if np.all(np.isfinite(polished.x)) and polished.fun <= res.fun:
+                res = polished
+        return res
+
+    def _hessian(self, params: np.ndarray, data: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Hessian of the total negative log-likelihood: differences of the analytic gradient,
+        or of the likelihood itself."""
+        if self._gradient(params, self._prepare(data[:1])) is not None:
+            prepared = self._prepare(data)
+            return hessian_from_gradient(
+                lambda p: -(self._gradient(p, prepared)[1] @ w),  # type: ignore[index]
+                params,
+                central=False,
+            )
+
+        def total(p: np.ndarray) -> float:
+            return -float(np.dot(w, self._loglik(p, data)))
+
+        return numerical_hessian(total, params)
 
     def _check(self, data: np.ndarray) -> None:
         """Subclasses refuse data that breaks the model's assumptions."""

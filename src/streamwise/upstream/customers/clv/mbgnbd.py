@@ -32,6 +32,21 @@ class ModifiedBetaGeo(BetaGeo):
         a4 = np.log(a) - np.log(b + x) + (r + x) * (np.log(alpha + T) - np.log(alpha + t_x))
         return a1 + a2 + a3 + np.logaddexp(0.0, a4)
 
+    @staticmethod
+    def _jax_loglik(params: Any, x: Any, t_x: Any, T: Any) -> Any:
+        """The log-likelihood per row in ``jax.numpy`` (the GPU path), as :meth:`_loglik`."""
+        import jax.numpy as jnp
+        from jax.scipy.special import gammaln
+
+        from streamwise.upstream.customers.clv.accelerated import jax_betaln as betaln
+
+        r, alpha, a, b = params[0], params[1], params[2], params[3]
+        a1 = gammaln(r + x) - gammaln(r) + r * jnp.log(alpha)
+        a2 = betaln(a, b + x + 1) - betaln(a, b)
+        a3 = -(r + x) * jnp.log(alpha + T)
+        a4 = jnp.log(a) - jnp.log(b + x) + (r + x) * (jnp.log(alpha + T) - jnp.log(alpha + t_x))
+        return a1 + a2 + a3 + jnp.logaddexp(0.0, a4)
+
     def probability_alive(self, frequency: Any, recency: Any, T: Any) -> np.ndarray:
         """P(alive at T | x, t_x, T)."""
         r, alpha, a, b = self._params()
