@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from common import run
+from common import best_of
 
 ATTRIBUTES = {
     "brand": ["Northwind", "Summit Co", "TrailMark", "Alpenglow"],
@@ -64,7 +64,7 @@ PEER = r"""
 import json, sys, time
 import numpy as np
 from xlogit import MultinomialLogit
-d = np.load(sys.argv[1])
+d = np.load(sys.argv[2])  # argv[1] is our side's Parquet file
 names = [str(n) for n in d["names"]]
 t = time.perf_counter()
 m = MultinomialLogit()
@@ -142,12 +142,12 @@ def main() -> None:
         frame, arrays = simulate(args.respondents, args.tasks, design)
         frame.to_parquet(work / f"{design}.parquet")
         np.savez(work / f"{design}.npz", **arrays)
-        runs: dict[str, list[dict]] = {"ours": [], "peer": []}
-        for _ in range(args.repeat):
-            runs["ours"].append(run(sys.executable, OURS, work / f"{design}.parquet"))
-            runs["peer"].append(run(sys.executable, PEER, work / f"{design}.npz"))
-        ours, peer = (min(r, key=lambda x: x["seconds"]) for r in runs.values())
-        spread = {k: [x["seconds"] for x in r] for k, r in runs.items()}
+        best = best_of(
+            {"ours": (sys.executable, OURS), "peer": (sys.executable, PEER)},
+            args.repeat, work / f"{design}.parquet", work / f"{design}.npz",
+        )  # fmt: skip
+        ours, peer = best["ours"], best["peer"]
+        spread = {k: r["runs"] for k, r in best.items()}
         d_par = max(abs(ours["params"][k] - peer["params"][k]) for k in TRUE)
         d_se = max(abs(ours["se"][k] - peer["se"][k]) for k in TRUE)
         print(f"  design: {design}")

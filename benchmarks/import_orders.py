@@ -13,8 +13,10 @@ reason, and store the valid rows durably.
   can be reported rather than crash the read), vectorised validation, a quarantine frame with
   row, column and reason, and the valid rows written to Parquet.
 
-Each side runs in its own process, so its peak resident memory is its own (``wait4``).
-Usage: ``python benchmarks/import_orders.py [--rows 10000000] [--workdir DIR]``.
+Each side runs in its own process, so its peak resident memory is its own (``wait4``),
+``--repeat`` times taking turns; each side's best time is shown (with every run's) and its
+largest peak memory.
+Usage: ``python benchmarks/import_orders.py [--rows 10000000] [--repeat 3] [--workdir DIR]``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import duckdb
 
-from common import run, venv_python
+from common import best_of, venv_python
 
 #: The pandas baseline runs with the newest pandas in its own environment (the project's own
 #: environment holds pandas 2, which statsforecast requires).
@@ -117,6 +119,7 @@ def generate(work: Path, rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="sw-bench-import-"))
@@ -124,13 +127,15 @@ def main() -> None:
     t = time.perf_counter()
     generate(work, args.rows)
     print(f"generated {args.rows:,} orders in {time.perf_counter() - t:.1f} s ({work})")
-    ours = run(sys.executable, OURS, work)
     peer_python = venv_python("pandas3", PANDAS_PEER)
     version = subprocess.run(
         [peer_python, "-c", "import pandas; print(pandas.__version__)"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    peer = run(peer_python, PANDAS, work)
+    best = best_of(
+        {"ours": (sys.executable, OURS), "pandas": (peer_python, PANDAS)}, args.repeat, work
+    )
+    ours, peer = best["ours"], best["pandas"]
     for r in (ours, peer):
         r["rows_per_s"] = r["read"] / r["seconds"]
     if (ours["valid"], ours["invalid"]) != (peer["valid"], peer["invalid"]):
@@ -138,9 +143,10 @@ def main() -> None:
     print(f"{'':12}{'seconds':>10}{'rows/s':>14}{'peak MiB':>10}{'valid':>12}{'invalid':>9}")
     print(f"pandas {version} in benchmarks/.venvs/pandas3")
     for name, r in (("streamwise", ours), ("pandas", peer)):
+        every = ", ".join(f"{x:.2f}" for x in r["runs"])
         print(
             f"{name:12}{r['seconds']:10.2f}{r['rows_per_s']:14,.0f}{r['peak_mib']:10,.0f}"
-            f"{r['valid']:12,}{r['invalid']:9,}"
+            f"{r['valid']:12,}{r['invalid']:9,}   (runs: {every} s)"
         )
     speed = ours["rows_per_s"] / peer["rows_per_s"]
     memory = ours["peak_mib"] / peer["peak_mib"]
