@@ -25,8 +25,8 @@ def test_duckdb_is_the_default_engine(workspace: Workspace) -> None:
     assert workspace.analytics_path.exists()
 
 
-@pytest.mark.parametrize(("cores", "expected"), [(1, 2), (2, 4), (3, 3), (16, 16)])
-def test_duckdb_threads_twice_the_cores_on_small_machines_unless_set(
+@pytest.mark.parametrize(("cores", "expected"), [(1, 2), (2, 3), (3, 3), (16, 16)])
+def test_duckdb_threads_one_more_than_the_cores_on_small_machines_unless_set(
     monkeypatch: pytest.MonkeyPatch, cores: int, expected: int
 ) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
